@@ -1,0 +1,72 @@
+"""Application factory."""
+
+import os
+
+from flask import Flask
+
+from .extensions import csrf, db, migrate
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to change."""
+
+
+def _load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.from_object("config")
+    # instance/config.py: per-machine settings, never committed.
+    app.config.from_pyfile(os.path.join(app.config["INSTANCE_DIR"], "config.py"), silent=True)
+    for key, parse in app.config["ENV_KEYS"].items():
+        value = os.environ.get(key)
+        if value is not None and value != "":
+            app.config[key] = parse(value)
+    if overrides:
+        app.config.update(overrides)
+    if app.config.get("DATABASE_URL"):
+        url = app.config["DATABASE_URL"]
+        # Heroku-style URLs and plain postgresql:// both use psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                url = "postgresql+psycopg://" + url[len(prefix) :]
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    production = app.config["PIFA_ENV"] == "production"
+    if production and not app.testing:
+        if app.config["SECRET_KEY"] in ("", app.config["INSECURE_SECRET_KEY"]):
+            raise ConfigError(
+                "SECRET_KEY is not set. In production set the SECRET_KEY environment "
+                "variable to a long random value (python -c 'import secrets; "
+                "print(secrets.token_hex(32))'), or run with PIFA_ENV=development."
+            )
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", "instance")))
+    _load_config(app, config)
+
+    from flask_appbuilder import AppBuilder
+
+    from . import models  # noqa: F401  (every table on the metadata before FAB maps users)
+    from .jobs import init_jobs
+    from .views import register_blueprints, register_views
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.abspath(
+        os.path.join(app.root_path, "..", "migrations")))
+    csrf.init_app(app)  # before AppBuilder, or FAB's API logins fail (FAB-NOTES section 9)
+    with app.app_context():
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        # FAB's default login_view does not exist as an endpoint; ours is the mobile page.
+        appbuilder.sm.lm.login_view = "auth.login"
+        register_views(appbuilder)
+    register_blueprints(app)
+    init_jobs(app)
+
+    from .cli import pifa_cli
+
+    app.cli.add_command(pifa_cli)
+    return app

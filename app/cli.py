@@ -1,0 +1,79 @@
+"""`flask pifa ...`: role sync, demo data, the worker and periodic tasks."""
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
+
+
+@pifa_cli.command("sync-roles")
+def sync_roles_command():
+    """Create the roles and permissions declared in app/security.py (idempotent)."""
+    from .extensions import db
+    from .security import sync_roles
+
+    counts = sync_roles(current_app.appbuilder)
+    db.session.commit()
+    for role, n in counts.items():
+        click.echo(f"{role}: {n} permissions")
+
+
+@pifa_cli.command("seed-demo")
+def seed_demo_command():
+    """Load the demo distributor (idempotent: a second run changes nothing)."""
+    from .demo import seed_demo
+
+    created = seed_demo()
+    click.echo(f"demo data: {created} new rows" if created else "demo data: already loaded")
+
+
+@pifa_cli.command("create-admin")
+@click.option("--mobile", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin_command(mobile, name, password):
+    """Create an Admin account signed in by its mobile number."""
+    from .extensions import db
+    from .security import ADMIN
+    from .services import accounts
+    from .services.errors import DomainError
+
+    try:
+        accounts.create_account(mobile, name, password, [ADMIN])
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo(f"admin {mobile} created")
+
+
+@pifa_cli.command("periodic")
+@click.option("--loop", is_flag=True, help="Stay up and run each task when it is due.")
+@click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
+def periodic_command(loop, interval):
+    """Run the periodic tasks (outbox sweep, ...): once, or forever with --loop."""
+    from .jobs.periodic import run_due
+
+    while True:
+        for name, result in run_due(force=not loop).items():
+            click.echo(f"{name}: {result}")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@pifa_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst):
+    """Run an RQ worker for this app's queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from .jobs import get_queue, set_worker_app
+
+    queue = get_queue()
+    if queue is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
+    set_worker_app(current_app._get_current_object())
+    Worker([queue], connection=queue.connection).work(burst=burst)

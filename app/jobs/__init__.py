@@ -1,0 +1,127 @@
+"""Background jobs: enqueue after commit, on RQ when REDIS_URL is set, inline otherwise.
+
+`enqueue(fn, *ids)` only records the job on the current database session. When that
+session's transaction commits the job is dispatched; when it rolls back the job is
+dropped. Jobs take ids, never objects (RQ's advice), and look their rows up again.
+
+Inline mode runs the job in a fresh application context, so it gets a database
+session of its own and sees exactly what was committed.
+"""
+
+import logging
+import os
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.utils import import_string
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+_PENDING_KEY = "pifa_pending_jobs"
+_worker_app = None
+_engine_pid = os.getpid()
+
+
+def _path(fn) -> str:
+    return fn if isinstance(fn, str) else f"{fn.__module__}.{fn.__qualname__}"
+
+
+def enqueue(fn, *args) -> None:
+    """Run `fn(*args)` after the current transaction commits (never if it rolls back)."""
+    session = db.session()
+    session.info.setdefault(_PENDING_KEY, []).append((_path(fn), args))
+
+
+def redis_connection(app=None):
+    from redis import Redis
+
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5) if url else None
+
+
+def get_queue(app=None):
+    from rq import Queue
+
+    app = app or current_app
+    conn = redis_connection(app)
+    return Queue(app.config["RQ_QUEUE"], connection=conn) if conn else None
+
+
+def dispatch(app, path: str, args: tuple) -> None:
+    """Hand one job to RQ, or run it now in its own app context (embedded default)."""
+    queue = get_queue(app)
+    if queue is not None:
+        try:
+            queue.enqueue("app.jobs.run_job", path, *args)
+        except Exception:  # Redis down: the periodic sweep picks recoverable work up later
+            log.exception("could not enqueue %s%r; left for the sweep", path, args)
+        return
+    with app.app_context():
+        try:
+            import_string(path)(*args)
+        except Exception:  # the caller's transaction is committed; a job must not undo it
+            log.exception("inline job %s%r failed", path, args)
+            db.session.rollback()
+
+
+def run_job(path: str, *args):
+    """Entry point of every RQ job: run `path(*args)` inside the application."""
+    global _worker_app, _engine_pid
+    app = _worker_app
+    if app is None:
+        from flask import has_app_context
+
+        if has_app_context():
+            app = current_app._get_current_object()
+        else:
+            from .. import create_app
+
+            app = create_app()
+        _worker_app = app
+    with app.app_context():
+        if os.getpid() != _engine_pid:
+            # A forked work horse must not reuse the parent's pooled connections.
+            db.engine.dispose(close=False)
+            _engine_pid = os.getpid()
+        try:
+            return import_string(path)(*args)
+        finally:
+            db.session.remove()
+
+
+def set_worker_app(app) -> None:
+    global _worker_app
+    _worker_app = app
+
+
+def _on_commit(session):
+    jobs = session.info.pop(_PENDING_KEY, None)
+    if not jobs:
+        return
+    app = current_app._get_current_object()
+    for path, args in jobs:
+        dispatch(app, path, args)
+
+
+def _on_rollback(session):
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _on_transaction_end(session, transaction):
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING_KEY, None)
+
+
+_listening = False
+
+
+def init_jobs(app) -> None:
+    global _listening
+    if not _listening:  # listeners are process-wide; several apps may be created in tests
+        event.listen(Session, "after_commit", _on_commit)
+        event.listen(Session, "after_rollback", _on_rollback)
+        event.listen(Session, "after_transaction_end", _on_transaction_end)
+        _listening = True

@@ -1,0 +1,52 @@
+"""Periodic tasks: one registry, run by `flask pifa periodic` (from cron, or with --loop).
+
+We chose a CLI command over rq's cron scheduler so that the embedded set-up (no Redis)
+and production use the same mechanism. Run once (cron, every minute) it runs every
+task; with --loop it stays up and runs each task when its interval has passed. Tasks
+are idempotent, so an extra run is harmless.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from werkzeug.utils import import_string
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str
+    path: str  # dotted path of a function taking no arguments
+    every_seconds: int
+
+
+TASKS: list[PeriodicTask] = [
+    PeriodicTask("sweep-messages", "app.jobs.messages.sweep_pending_messages", 60),
+]
+
+_last_run: dict[str, float] = {}
+
+
+def run_due(tasks=None, now=None, force=False) -> dict[str, object]:
+    """Run every task whose interval has passed; returns {task name: its result}."""
+    tasks = TASKS if tasks is None else tasks
+    now = time.time() if now is None else now
+    results = {}
+    for task in tasks:
+        last = _last_run.get(task.name, 0.0)
+        if not force and now - last < task.every_seconds:
+            continue
+        _last_run[task.name] = now
+        try:
+            results[task.name] = import_string(task.path)()
+        except Exception as exc:
+            log.exception("periodic task %s failed", task.name)
+            results[task.name] = exc
+            from ..extensions import db
+
+            db.session.rollback()
+    current_app.logger.debug("periodic: %s", results)
+    return results

@@ -1,0 +1,58 @@
+"""The outbox: every message the product sends is first a row here.
+
+A row is written in the same transaction as the change that causes it, then
+delivered by a job after commit (app/jobs/messages.py).
+"""
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import relationship
+
+from .base import utcnow
+
+
+class Channel:
+    SMS = "sms"
+    WECHAT = "wechat"
+    INAPP = "inapp"
+    ALL = (SMS, WECHAT, INAPP)
+
+
+class MessageStatus:
+    PENDING = "pending"  # written, not yet handed to a provider
+    SENT = "sent"  # accepted by the provider
+    LOGGED = "logged"  # no provider configured: kept, not sent (embedded default)
+    FAILED = "failed"  # refused for good; shown in the log
+    UNCERTAIN = "uncertain"  # outcome unknown; only a person may resend
+    ALL = (PENDING, SENT, LOGGED, FAILED, UNCERTAIN)
+
+
+class Message(Model):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_status_created", "status", "created_at"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(16), nullable=False)
+    recipient = Column(String(64), nullable=False)  # phone, openid, or user id for in-app
+    user_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
+    event = Column(String(32), nullable=False, index=True)
+    template = Column(String(64))
+    params = Column(JSON, nullable=False, default=dict)
+    body = Column(Text, nullable=False, default="")
+    status = Column(String(16), nullable=False, default=MessageStatus.PENDING)
+    provider = Column(String(16))
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    sent_at = Column(DateTime)
+    read_at = Column(DateTime)  # in-app messages
+
+    user = relationship("User")
+
+    def status_label(self):
+        from flask_babel import lazy_gettext as _l
+
+        labels = {MessageStatus.PENDING: _l("Pending"), MessageStatus.SENT: _l("Sent"),
+                  MessageStatus.LOGGED: _l("Logged, not sent"),
+                  MessageStatus.FAILED: _l("Failed"), MessageStatus.UNCERTAIN: _l("Uncertain")}
+        return labels.get(self.status, self.status)

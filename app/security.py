@@ -1,0 +1,107 @@
+"""Roles and their permissions, declared as data, and the security manager.
+
+`flask pifa sync-roles` writes ROLES into the database (idempotent). Admin is FAB's
+admin role and receives every back-office permission when permissions are synced;
+the other roles get exactly the pairs listed here (anything else is pruned).
+Menu entries need `menu_access` on both the category and the item (FAB-NOTES 11).
+"""
+
+from flask import redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView
+from flask_login import logout_user
+
+from . import models  # noqa: F401  (our tables mapped before FAB's user model)
+from .extensions import limiter
+
+ADMIN = "Admin"
+CUSTOMER_SERVICE = "CustomerService"
+SALESMAN = "Salesman"
+DRIVER = "Driver"
+CUSTOMER = "Customer"
+ROLE_NAMES = (ADMIN, CUSTOMER_SERVICE, SALESMAN, DRIVER, CUSTOMER)
+STAFF_BACK_OFFICE = (ADMIN, CUSTOMER_SERVICE)
+
+# Permission "views" that are not FAB views: the mobile ends.
+SALES_END = "SalesEnd"
+DRIVER_END = "DriverEnd"
+MEMBER_CENTRE = "MemberCentre"
+ACCESS = "can_access"
+
+
+def _view(name, *perms):
+    return [(name, p) for p in perms]
+
+
+def _menus(*names):
+    return [(n, "menu_access") for n in names]
+
+
+ROLES: dict[str, list[tuple[str, str]]] = {
+    CUSTOMER_SERVICE: [
+        *_view("AdminIndexView", "can_index"),
+        *_view("RegionView", "can_list", "can_show"),
+        *_view("StaffProfileView", "can_list", "can_show"),
+        *_view("MemberView", "can_list", "can_show"),
+        *_view("MessageLogView", "can_list", "can_show"),
+        *_menus("Business", "Regions", "Staff", "Members", "Member list", "Messages",
+                "Message log"),
+    ],
+    SALESMAN: [(SALES_END, ACCESS)],
+    DRIVER: [(DRIVER_END, ACCESS)],
+    CUSTOMER: [(MEMBER_CENTRE, ACCESS)],
+}
+
+
+class PifaAuthDBView(AuthDBView):
+    """FAB's login and logout hand over to the one mobile sign-in page at /auth/login."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        nxt = request.args.get("next")
+        return redirect(url_for("auth.login", next=nxt) if nxt else url_for("auth.login"))
+
+    @expose("/logout/")
+    def logout(self):
+        logout_user()
+        return redirect(url_for("auth.login"))
+
+
+class PifaSecurityManager(SecurityManager):
+    authdbview = PifaAuthDBView
+
+    def create_limiter(self, app):
+        # One Limiter for FAB and our own views (app/extensions.py).
+        limiter.init_app(app)
+        return limiter
+
+
+def bootstrap_security(appbuilder) -> None:
+    """Create FAB's built-in roles and every view permission (FAB-NOTES section 5)."""
+    sm = appbuilder.sm
+    for name in [*sm.builtin_roles, sm.auth_role_admin, sm.auth_role_public]:
+        sm.add_role(name)
+    appbuilder.add_permissions(update_perms=True)
+
+
+def sync_roles(appbuilder, roles=None, prune=True) -> dict[str, int]:
+    """Write the declared roles; running it twice changes nothing. Returns pairs per role."""
+    roles = ROLES if roles is None else roles
+    bootstrap_security(appbuilder)
+    sm = appbuilder.sm
+    counts = {}
+    for name in ROLE_NAMES:
+        role = sm.add_role(name)
+        if name == ADMIN:
+            counts[name] = len(role.permissions)
+            continue
+        wanted = [sm.add_permission_view_menu(perm, view) for view, perm in roles.get(name, [])]
+        for pv in wanted:
+            sm.add_permission_role(role, pv)
+        if prune:
+            for pv in list(role.permissions):
+                if pv not in wanted:
+                    sm.del_permission_role(role, pv)
+        counts[name] = len(wanted)
+    return counts

@@ -1,0 +1,137 @@
+"""Accounts: one FAB user table for everyone; the mobile number is the sign-in name."""
+
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..security import ACCESS, DRIVER_END, SALES_END
+from .errors import ValidationError
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+# FAB requires a unique e-mail on every account. Most of our users (shop owners,
+# drivers) have none, so an account without a real address gets
+# "<mobile>@phone.pifa.invalid": the .invalid top-level domain is reserved by
+# RFC 2606 and can never receive mail. It is never shown (display_email hides it)
+# and nothing is ever mailed to it. A real address, when given, replaces it.
+PLACEHOLDER_EMAIL_DOMAIN = "phone.pifa.invalid"
+
+
+def placeholder_email(mobile: str) -> str:
+    return f"{mobile}@{PLACEHOLDER_EMAIL_DOMAIN}"
+
+
+def is_placeholder_email(email: str | None) -> bool:
+    return not email or email.endswith("@" + PLACEHOLDER_EMAIL_DOMAIN)
+
+
+def display_email(user) -> str:
+    return "" if is_placeholder_email(user.email) else user.email
+
+
+def normalize_mobile(raw: str | None) -> str:
+    """'+86 138-0000-0001' -> '13800000001'; raises ValidationError when not a mainland mobile."""
+    value = re.sub(r"[\s\-()]", "", raw or "")
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    if not MOBILE_RE.match(value):
+        raise ValidationError(_l("Please enter a valid 11-digit mobile number."), "mobile")
+    return value
+
+
+def validate_password(password: str | None) -> str:
+    password = password or ""
+    if len(password) < 8 or len(password) > 128:
+        raise ValidationError(_l("The password must be 8 to 128 characters long."), "password")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise ValidationError(_l("The password must contain both letters and digits."),
+                              "password")
+    return password
+
+
+def security_manager():
+    return current_app.appbuilder.sm
+
+
+def find_account(mobile: str):
+    return security_manager().find_user(username=mobile)
+
+
+def create_account(mobile: str, name: str, password: str, roles: list[str],
+                   email: str | None = None, commit: bool = False):
+    """Create an account signed in by `mobile`; raises ValidationError on bad input."""
+    sm = security_manager()
+    mobile = normalize_mobile(mobile)
+    validate_password(password)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_l("Please enter a name."), "name")
+    if find_account(mobile) is not None:
+        raise ValidationError(_l("An account with this mobile number already exists."), "mobile")
+    role_objs = [sm.find_role(r) for r in roles]
+    if None in role_objs:
+        raise ValidationError(_l("Unknown role."), "roles")
+    from werkzeug.security import generate_password_hash
+
+    user = sm.user_model(
+        username=mobile,
+        first_name=name[:64],
+        last_name="",
+        email=(email or placeholder_email(mobile)).strip().lower(),
+        active=True,
+        password=generate_password_hash(password),
+    )
+    user.roles = role_objs
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return user
+
+
+def grant_role(user, role_name: str) -> None:
+    role = security_manager().find_role(role_name)
+    if role is None:
+        raise ValidationError(_l("Unknown role."), "roles")
+    if role not in user.roles:
+        user.roles.append(role)
+
+
+def role_names(user) -> set[str]:
+    return {r.name for r in getattr(user, "roles", []) or []}
+
+
+def display_name(user) -> str:
+    return " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
+
+
+def _permissions(user) -> set[tuple[str, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(security_manager().get_user_permissions(user))
+
+
+def can(user, permission: str, view: str) -> bool:
+    """Whether `user`'s roles hold (permission, view) (Admin holds every back-office one)."""
+    return (permission, view) in _permissions(user)
+
+
+def can_use_back_office(user) -> bool:
+    return can(user, "can_index", "AdminIndexView")
+
+
+def me_entries(user) -> list[dict]:
+    """The entries "我的" shows this person, from what their roles allow."""
+    entries = []
+    if can(user, ACCESS, SALES_END):
+        entries.append({"key": "sales", "label": _l("Business end"), "url": "/sales/"})
+    if can(user, ACCESS, DRIVER_END):
+        entries.append({"key": "driver", "label": _l("Driver end"), "url": "/driver/"})
+    if can_use_back_office(user):
+        entries.append({"key": "admin", "label": _l("Back office"), "url": "/admin/"})
+    return entries

@@ -1,0 +1,103 @@
+"""Basic settings (one row): reading them, and the rules for changing them."""
+
+import re
+
+from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ShopSettings
+from . import uploads
+from .errors import ValidationError
+
+COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+PHONE_RE = re.compile(r"^[0-9+\-() ]{5,20}$")
+DEFAULTS = {"shop_name": "Pifa", "theme_color": "#E4393C", "is_open": True,
+            "auto_receive_days": 7}
+
+
+def get_settings() -> ShopSettings:
+    """The settings row; a transient default object when none was saved yet (no write)."""
+    if has_request_context() and "pifa_settings" in g:
+        return g.pifa_settings
+    row = db.session.scalar(select(ShopSettings).order_by(ShopSettings.id).limit(1))
+    if row is None:
+        row = ShopSettings(**DEFAULTS)
+    if has_request_context():
+        g.pifa_settings = row
+    return row
+
+
+def _text(data, key, max_len, required=False, label=None):
+    value = (data.get(key) or "").strip()
+    if required and not value:
+        raise ValidationError(_l("%(field)s is required.", field=label or key), key)
+    if len(value) > max_len:
+        raise ValidationError(
+            _l("%(field)s is too long (at most %(n)d characters).", field=label or key,
+               n=max_len), key)
+    return value or None
+
+
+def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
+                    remove_cs_qr=False) -> ShopSettings:
+    """Validate and save the settings; on any error nothing changes (files included)."""
+    shop_name = _text(data, "shop_name", 64, required=True, label=_l("Shop name"))
+    theme_color = (data.get("theme_color") or "").strip()
+    if not COLOR_RE.match(theme_color):
+        raise ValidationError(_l("The theme colour must look like #E4393C."), "theme_color")
+    cs_phone = (data.get("cs_phone") or "").strip() or None
+    if cs_phone and not PHONE_RE.match(cs_phone):
+        raise ValidationError(_l("Please enter a valid customer-service phone number."),
+                              "cs_phone")
+    try:
+        days = int(str(data.get("auto_receive_days", "")).strip())
+    except ValueError:
+        days = -1
+    if not 1 <= days <= 90:
+        raise ValidationError(
+            _l("Days until a shipped order counts as received must be 1 to 90."),
+            "auto_receive_days")
+    values = {
+        "shop_name": shop_name,
+        "theme_color": theme_color.upper(),
+        "cs_phone": cs_phone,
+        "auto_receive_days": days,
+        "intro": _text(data, "intro", 2000),
+        "bank_account": _text(data, "bank_account", 1000),
+        "pickup_address": _text(data, "pickup_address", 255),
+        "is_open": str(data.get("is_open", "")).lower() in ("1", "true", "on", "y", "yes"),
+    }
+    # Images last: they are validated before anything is written.
+    new_logo = uploads.save_image(logo, folder="shop") if _has_file(logo) else None
+    try:
+        new_qr = uploads.save_image(cs_qr, folder="shop") if _has_file(cs_qr) else None
+    except ValidationError:
+        if new_logo:
+            uploads.delete_image(new_logo.key)
+        raise
+
+    row = db.session.scalar(select(ShopSettings).order_by(ShopSettings.id).limit(1))
+    if row is None:
+        row = ShopSettings()
+        db.session.add(row)
+    old_files = []
+    for key, value in values.items():
+        setattr(row, key, value)
+    if new_logo or remove_logo:
+        old_files.append(row.logo)
+        row.logo = new_logo.key if new_logo else None
+    if new_qr or remove_cs_qr:
+        old_files.append(row.cs_qr_image)
+        row.cs_qr_image = new_qr.key if new_qr else None
+    db.session.commit()
+    for key in old_files:
+        uploads.delete_image(key)
+    if has_request_context():
+        g.pifa_settings = row
+    return row
+
+
+def _has_file(f) -> bool:
+    return f is not None and bool(getattr(f, "filename", ""))

@@ -1,0 +1,76 @@
+"""Registration of every view: FAB back office under /admin/, blueprints for the rest."""
+
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+
+from ..services.errors import DomainError
+from ..services.settings import get_settings
+
+
+def register_views(appbuilder) -> None:
+    from .admin import register
+
+    register(appbuilder)
+
+
+def register_blueprints(app) -> None:
+    from .auth import bp as auth_bp
+    from .driver import bp as driver_bp
+    from .health import bp as health_bp
+    from .media import bp as media_bp
+    from .sales import bp as sales_bp
+    from .shop import bp as shop_bp
+
+    for bp in (auth_bp, shop_bp, sales_bp, driver_bp, media_bp, health_bp):
+        app.register_blueprint(bp)
+
+    @app.context_processor
+    def _mobile_context():
+        return {"shop": get_settings(), "endpoint_url": endpoint_url}
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc):
+        if request.method == "POST" and request.referrer:
+            flash(str(exc.message), "danger")
+        return render_template("error.html", code=exc.status_code,
+                               message=str(exc.message)), exc.status_code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+
+
+def endpoint_url(endpoint: str) -> str | None:
+    """URL of an endpoint, or None while the page does not exist yet."""
+    from flask import current_app, url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint)
+
+
+_MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("You do not have permission to open this page."),
+    404: lambda: _("The page you asked for does not exist."),
+    405: lambda: _("This action is not allowed here."),
+    413: lambda: _("The upload is too large."),
+    429: lambda: _("Too many attempts. Please wait a moment and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again later."),
+}
+
+
+def _error_page(code):
+    def handler(exc):
+        return render_template("error.html", code=code, message=_MESSAGES[code]()), code
+
+    return handler
+
+
+def login_redirect():
+    return redirect("/auth/login?next=" + _quote(request.full_path.rstrip("?")))
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

@@ -1,0 +1,24 @@
+"""Back-office home at /admin/ (Admin and CustomerService only)."""
+
+from flask_appbuilder import IndexView, expose, has_access
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Member, MemberStatus, Message, MessageStatus
+
+
+class AdminIndexView(IndexView):
+    route_base = "/admin"
+    index_template = "admin/index.html"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        pending_members = db.session.scalar(
+            select(func.count(Member.id)).where(Member.status == MemberStatus.PENDING))
+        failed_messages = db.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.status.in_([MessageStatus.FAILED, MessageStatus.UNCERTAIN])))
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    pending_members=pending_members,
+                                    failed_messages=failed_messages)

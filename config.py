@@ -1,0 +1,71 @@
+"""Layered settings: these defaults <- instance/config.py <- environment <- create_app(overrides).
+
+The defaults are the embedded set-up: SQLite in instance/, no Redis (jobs run inline
+after commit), the `log` message provider. Production sets DATABASE_URL, REDIS_URL,
+SECRET_KEY and PIFA_ENV=production through the environment.
+"""
+
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
+
+# Production unless told otherwise: a forgotten setting must fail safe, not open.
+PIFA_ENV = "production"
+# Placeholder that create_app refuses to run with in production.
+INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
+SECRET_KEY = INSECURE_SECRET_KEY
+
+SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(INSTANCE_DIR, "pifa.db")
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+REDIS_URL = ""  # empty: background jobs run inline after commit
+RQ_QUEUE = "pifa"
+
+MEDIA_ROOT = os.path.join(INSTANCE_DIR, "media")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Whole request; each file is also checked against MAX_UPLOAD_BYTES.
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+SMS_PROVIDER = "log"
+
+# Flask-AppBuilder
+APP_NAME = "Pifa"
+AUTH_TYPE = 1  # AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+FAB_CREATE_DB = False  # Alembic owns the schema (FAB-NOTES section 5)
+FAB_UPDATE_PERMS = False  # `flask pifa sync-roles` writes permissions
+FAB_SECURITY_MANAGER_CLASS = "app.security.PifaSecurityManager"
+FAB_INDEX_VIEW = "app.views.admin.index.AdminIndexView"
+FAB_BASE_TEMPLATE = "admin/base.html"
+FAB_ADD_SECURITY_API = False
+FAB_API_SWAGGER_UI = False
+
+# Languages: Chinese first; FAB's own catalog uses `zh`.
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# Cookies: HttpOnly and SameSite always; Secure in production (set in create_app).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None
+
+# Environment variables read on top of the files, and how to parse them.
+ENV_KEYS = {
+    "PIFA_ENV": str,
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "REDIS_URL": str,
+    "RQ_QUEUE": str,
+    "MEDIA_ROOT": str,
+    "SMS_PROVIDER": str,
+    "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
+}
