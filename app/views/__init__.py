@@ -26,7 +26,10 @@ def register_blueprints(app) -> None:
 
     @app.context_processor
     def _mobile_context():
-        return {"shop": get_settings(), "endpoint_url": endpoint_url}
+        from flask_babel import get_locale
+
+        return {"shop": get_settings(), "endpoint_url": endpoint_url,
+                "locale": str(get_locale() or "zh")}
 
     @app.errorhandler(DomainError)
     def _domain_error(exc):
