@@ -20,7 +20,7 @@ KEYWORDS = ["-k", "_l", "-k", "lazy_gettext"]
 
 def pybabel(*args):
     exe = Path(sys.executable).with_name("pybabel")
-    done = subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True)  # noqa: S603
     if done.returncode:
         sys.exit(f"pybabel {args[0]} failed:\n{done.stdout}{done.stderr}")
 
