@@ -8,7 +8,6 @@ SECRET_KEY and PIFA_ENV=production through the environment.
 import os
 
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
-INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
 
 # Production unless told otherwise: a forgotten setting must fail safe, not open.
 PIFA_ENV = "production"
@@ -16,12 +15,12 @@ PIFA_ENV = "production"
 INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 SECRET_KEY = INSECURE_SECRET_KEY
 
-SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(INSTANCE_DIR, "pifa.db")
+SQLALCHEMY_DATABASE_URI = ""  # empty: sqlite:///<instance>/pifa.db (DATABASE_URL overrides)
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 REDIS_URL = ""  # empty: background jobs run inline after commit
 RQ_QUEUE = "pifa"
 
-MEDIA_ROOT = os.path.join(INSTANCE_DIR, "media")
+MEDIA_ROOT = ""  # empty: <instance>/media
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Whole request; each file is also checked against MAX_UPLOAD_BYTES.
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
@@ -53,6 +52,7 @@ LANGUAGES = {
 
 # Cookies: HttpOnly and SameSite always; Secure in production (set in create_app).
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = None  # None: Secure when PIFA_ENV is production
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -14,13 +14,18 @@ class ConfigError(RuntimeError):
 def _load_config(app: Flask, overrides: dict | None) -> None:
     app.config.from_object("config")
     # instance/config.py: per-machine settings, never committed.
-    app.config.from_pyfile(os.path.join(app.config["INSTANCE_DIR"], "config.py"), silent=True)
+    app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
     for key, parse in app.config["ENV_KEYS"].items():
         value = os.environ.get(key)
         if value is not None and value != "":
             app.config[key] = parse(value)
     if overrides:
         app.config.update(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "pifa.db")
+    if not app.config["MEDIA_ROOT"]:
+        app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
     if app.config.get("DATABASE_URL"):
         url = app.config["DATABASE_URL"]
         # Heroku-style URLs and plain postgresql:// both use psycopg 3.
@@ -36,15 +41,18 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
                 "variable to a long random value (python -c 'import secrets; "
                 "print(secrets.token_hex(32))'), or run with PIFA_ENV=development."
             )
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    if app.config["SESSION_COOKIE_SECURE"] is None:  # auto: Secure cookies in production
+        app.config["SESSION_COOKIE_SECURE"] = production
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
+        os.makedirs(app.instance_path, exist_ok=True)
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.path.abspath(
-        os.path.join(os.path.dirname(__file__), "..", "instance")))
+    # PIFA_INSTANCE_DIR moves instance/ (its config.py and the SQLite file) elsewhere.
+    instance = os.environ.get("PIFA_INSTANCE_DIR") or os.path.join(
+        os.path.dirname(__file__), "..", "instance")
+    app = Flask(__name__, instance_path=os.path.abspath(instance))
     _load_config(app, config)
 
     from flask_appbuilder import AppBuilder

@@ -31,7 +31,14 @@ def _path(fn) -> str:
 def enqueue(fn, *args) -> None:
     """Run `fn(*args)` after the current transaction commits (never if it rolls back)."""
     session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append((_path(fn), args))
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        transaction = session.begin()
+    chain = []
+    while transaction is not None:  # a savepoint's rollback drops what it enqueued
+        chain.append(transaction)
+        transaction = transaction.parent
+    session.info.setdefault(_PENDING_KEY, []).append((_path(fn), args, chain))
 
 
 def redis_connection(app=None):
@@ -98,21 +105,20 @@ def set_worker_app(app) -> None:
 
 
 def _on_commit(session):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released (SQLAlchemy 2.1 reports it too); wait for the root
     jobs = session.info.pop(_PENDING_KEY, None)
     if not jobs:
         return
     app = current_app._get_current_object()
-    for path, args in jobs:
+    for path, args, _chain in jobs:
         dispatch(app, path, args)
 
 
-def _on_rollback(session):
-    session.info.pop(_PENDING_KEY, None)
-
-
-def _on_transaction_end(session, transaction):
-    if transaction.parent is None and not transaction.nested:
-        session.info.pop(_PENDING_KEY, None)
+def _on_soft_rollback(session, previous_transaction):
+    jobs = session.info.get(_PENDING_KEY)
+    if jobs:
+        session.info[_PENDING_KEY] = [job for job in jobs if previous_transaction not in job[2]]
 
 
 _listening = False
@@ -122,6 +128,5 @@ def init_jobs(app) -> None:
     global _listening
     if not _listening:  # listeners are process-wide; several apps may be created in tests
         event.listen(Session, "after_commit", _on_commit)
-        event.listen(Session, "after_rollback", _on_rollback)
-        event.listen(Session, "after_transaction_end", _on_transaction_end)
+        event.listen(Session, "after_soft_rollback", _on_soft_rollback)
         _listening = True
