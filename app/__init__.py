@@ -34,13 +34,13 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
                 url = "postgresql+psycopg://" + url[len(prefix) :]
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     production = app.config["PIFA_ENV"] == "production"
-    if production and not app.testing:
-        if app.config["SECRET_KEY"] in ("", app.config["INSECURE_SECRET_KEY"]):
-            raise ConfigError(
-                "SECRET_KEY is not set. In production set the SECRET_KEY environment "
-                "variable to a long random value (python -c 'import secrets; "
-                "print(secrets.token_hex(32))'), or run with PIFA_ENV=development."
-            )
+    insecure_key = app.config["SECRET_KEY"] in ("", app.config["INSECURE_SECRET_KEY"])
+    if production and not app.testing and insecure_key:
+        raise ConfigError(
+            "SECRET_KEY is not set. In production set the SECRET_KEY environment "
+            "variable to a long random value (python -c 'import secrets; "
+            "print(secrets.token_hex(32))'), or run with PIFA_ENV=development."
+        )
     if app.config["SESSION_COOKIE_SECURE"] is None:  # auto: Secure cookies in production
         app.config["SESSION_COOKIE_SECURE"] = production
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
