@@ -62,7 +62,7 @@ def find_account(mobile: str):
 
 
 def create_account(mobile: str, name: str, password: str, roles: list[str],
-                   email: str | None = None, commit: bool = False):
+                   email: str | None = None, commit: bool = False, flush: bool = True):
     """Create an account signed in by `mobile`; raises ValidationError on bad input."""
     sm = security_manager()
     mobile = normalize_mobile(mobile)
@@ -89,7 +89,7 @@ def create_account(mobile: str, name: str, password: str, roles: list[str],
     db.session.add(user)
     if commit:
         db.session.commit()
-    else:
+    elif flush:
         db.session.flush()
     return user
 

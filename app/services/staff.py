@@ -66,10 +66,12 @@ def _link_account(profile: StaffProfile, password: str | None) -> StaffProfile:
             raise ValidationError(
                 _l("No account has this mobile number yet: enter an initial password."),
                 "password")
+        # No flush: the profile may not be in the session yet; both are saved together.
         user = accounts.create_account(profile.phone, profile.name, password,
-                                       [ROLE_OF_KIND[profile.kind]])
-    else:
-        accounts.grant_role(user, ROLE_OF_KIND[profile.kind])
+                                       [ROLE_OF_KIND[profile.kind]], flush=False)
+        profile.user = user
+        return profile
+    accounts.grant_role(user, ROLE_OF_KIND[profile.kind])
     clash = db.session.scalar(
         select(StaffProfile.id).where(StaffProfile.user_id == user.id,
                                       StaffProfile.kind == profile.kind,
@@ -104,3 +106,14 @@ def check_region_deletable(region: Region) -> None:
     if in_use or region.staff:
         raise ValidationError(
             _l("This region still has customers or staff; mark it inactive instead."), "name")
+
+
+def check_staff_deletable(profile: StaffProfile) -> None:
+    from ..models import Member
+
+    customers = db.session.scalar(
+        select(func.count(Member.id)).where(Member.own_salesman_id == profile.id))
+    if customers:
+        raise ValidationError(
+            _l("This salesman still has %(n)d customers: hand them to another salesman or "
+               "mark the profile inactive.", n=customers), "name")

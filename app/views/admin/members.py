@@ -9,6 +9,7 @@ from .base import PifaModelView
 
 class MemberView(PifaModelView):
     route_base = "/admin/members"
+    noun = _l("Members")
     datamodel = SQLAInterface(Member)
     base_permissions = ["can_list", "can_show"]
     list_columns = ["shop_name", "contact_name", "phone", "region", "status_label",

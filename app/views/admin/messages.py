@@ -9,6 +9,7 @@ from .base import PifaModelView
 
 class MessageLogView(PifaModelView):
     route_base = "/admin/messages"
+    noun = _l("Message log")
     datamodel = SQLAInterface(Message)
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "event", "channel", "recipient", "body", "status_label",

@@ -14,6 +14,7 @@ KIND_CHOICES = [(StaffKind.SALESMAN, _l("Salesman")), (StaffKind.DRIVER, _l("Dri
 
 class RegionView(PifaModelView):
     route_base = "/admin/regions"
+    noun = _l("Regions")
     datamodel = SQLAInterface(Region)
     list_columns = ["name", "sort_order", "active"]
     add_columns = edit_columns = ["name", "sort_order", "active"]
@@ -36,6 +37,7 @@ class RegionView(PifaModelView):
 
 class StaffProfileView(PifaModelView):
     route_base = "/admin/staff"
+    noun = _l("Staff")
     datamodel = SQLAInterface(StaffProfile)
     list_columns = ["name", "phone", "kind_label", "plate", "region_names", "active"]
     show_columns = ["name", "phone", "kind_label", "plate", "regions", "active", "created_at"]
@@ -64,3 +66,6 @@ class StaffProfileView(PifaModelView):
 
     def pre_update(self, item):
         self._call(staff_service.prepare_staff, item)
+
+    def pre_delete(self, item):
+        self._call(staff_service.check_staff_deletable, item)
