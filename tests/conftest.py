@@ -56,6 +56,9 @@ def app_config(tmp_path_factory, **extra) -> dict:
 def app(tmp_path_factory):
     app = create_app(app_config(tmp_path_factory))
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            db.session.commit()
         db.drop_all()
         db.create_all()
         sync_roles(app.appbuilder)

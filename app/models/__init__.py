@@ -1,19 +1,28 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
-from .members import Member, MemberStatus
+from .catalog import (
+    MAX_CATEGORY_DEPTH,
+    Brand,
+    Category,
+    LevelPrice,
+    PackUnit,
+    Product,
+    ProductImage,
+    Spec,
+    Tag,
+    product_tag,
+)
+from .content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
+from .members import Member, MemberLevel, MemberStatus
 from .messages import Channel, Message, MessageStatus
+from .orders import CartLine
 from .regions import Region, StaffKind, StaffProfile, staff_region
 from .settings import ShopSettings
 
 __all__ = [
-    "Channel",
-    "Member",
-    "MemberStatus",
-    "Message",
-    "MessageStatus",
-    "Region",
-    "ShopSettings",
-    "StaffKind",
-    "StaffProfile",
-    "staff_region",
+    "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand", "CartLine",
+    "Category", "Channel", "HomeBlock", "HomeBlockItem", "LevelPrice", "Member",
+    "MemberLevel", "MemberStatus", "Message", "MessageStatus", "PackUnit", "Product",
+    "ProductImage", "Region", "ShopSettings", "Spec", "StaffKind", "StaffProfile", "Store",
+    "Tag", "product_tag", "staff_region",
 ]

@@ -7,6 +7,18 @@ from sqlalchemy.orm import relationship
 from .base import utcnow
 
 
+class MemberLevel(Model):
+    """A price level (普通 / 银牌 / 金牌): each spec may have a price per level."""
+
+    __tablename__ = "member_level"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(32), nullable=False, unique=True)
+    sort_order = Column(Integer, nullable=False, default=0)
+
+    def __repr__(self):
+        return self.name
+
+
 class MemberStatus:
     INCOMPLETE = "incomplete"  # signed up, profile not yet saved
     PENDING = "pending"
@@ -30,12 +42,15 @@ class Member(Model):
     status = Column(String(16), nullable=False, default=MemberStatus.INCOMPLETE, index=True)
     reject_reason = Column(Text)
     own_salesman_id = Column(Integer, ForeignKey("staff_profile.id"), index=True)
+    level_id = Column(Integer, ForeignKey("member_level.id", name="fk_member_level_id"),
+                      index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     approved_at = Column(DateTime)
 
     user = relationship("User")
     region = relationship("Region")
     own_salesman = relationship("StaffProfile")
+    level = relationship("MemberLevel")
 
     def __repr__(self):
         return self.shop_name or self.phone or f"#{self.id}"

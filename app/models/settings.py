@@ -1,7 +1,8 @@
 """Basic settings of the shop: one row, edited in the back office (设置)."""
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import relationship
 
 from .base import utcnow
 
@@ -19,4 +20,8 @@ class ShopSettings(Model):
     bank_account = Column(Text)
     pickup_address = Column(String(255))
     auto_receive_days = Column(Integer, nullable=False, default=7)
+    default_level_id = Column(  # the level given to newly approved members
+        Integer, ForeignKey("member_level.id", name="fk_shop_settings_default_level_id"))
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    default_level = relationship("MemberLevel")
