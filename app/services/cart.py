@@ -72,12 +72,15 @@ def add_to_cart(user, quantities: dict[int, object]) -> int:
         raise ValidationError(_l("That spec does not exist."), "spec")
     lines = {line.spec_id: line for line in db.session.scalars(
         select(CartLine).where(CartLine.user_id == user.id, CartLine.spec_id.in_(wanted)))}
+    totals = {}
+    for spec_id, quantity in wanted.items():  # check everything before changing anything
+        line = lines.get(spec_id)
+        totals[spec_id] = check_quantity(specs[spec_id],
+                                         quantity + (line.quantity if line else 0))
     prices = pricing.unit_prices(list(specs.values()), access)
-    for spec_id, quantity in wanted.items():
+    for spec_id, total in totals.items():
         spec = specs[spec_id]
         line = lines.get(spec_id)
-        total = quantity + (line.quantity if line else 0)
-        check_quantity(spec, total)
         if line is None:
             line = CartLine(user_id=user.id, spec_id=spec_id, quantity=0)
             db.session.add(line)

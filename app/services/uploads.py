@@ -136,7 +136,9 @@ def decode_image(data: bytes) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         _refuse(_l("The image is damaged or incomplete."))
     has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-    return im.convert("RGBA" if has_alpha else "RGB")
+    im = im.convert("RGBA" if has_alpha else "RGB")
+    # A fresh image from the pixels alone: no EXIF, GPS, comments, ICC or other info.
+    return Image.frombytes(im.mode, im.size, im.tobytes())
 
 
 def _encode(im: Image.Image) -> tuple[bytes, str]:
