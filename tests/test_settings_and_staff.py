@@ -152,3 +152,19 @@ def test_region_names_are_unique_and_regions_in_use_are_kept(app, make):
     client.post(f"/admin/regions/delete/{region.id}", data={"csrf_token": token})
     with app.app_context():
         assert db.session.get(Region, region.id) is not None
+
+
+def test_default_member_level_is_a_setting(app, make):
+    from app.models import MemberLevel
+
+    with app.app_context():
+        level = MemberLevel(name="普通", sort_order=1)
+        db.session.add(level)
+        db.session.commit()
+        level_id = level.id
+    client = admin_client(app, make)
+    assert "普通" in client.get("/admin/settings/").get_data(as_text=True)
+    assert post_settings(client, default_level_id=str(level_id)).status_code == 302
+    assert saved_settings(app).default_level_id == level_id
+    assert post_settings(client, default_level_id="999").status_code == 400
+    assert saved_settings(app).default_level_id == level_id

@@ -119,6 +119,18 @@ def validate_member_level(level: MemberLevel) -> None:
         raise ValidationError(_l("A level with this name already exists."), "name")
 
 
+def check_member_level_deletable(level: MemberLevel) -> None:
+    from ..models import Member, ShopSettings
+
+    members = db.session.scalar(select(func.count(Member.id)).where(Member.level_id == level.id))
+    default = db.session.scalar(select(ShopSettings.id).where(
+        ShopSettings.default_level_id == level.id))
+    if members or default:
+        raise ValidationError(
+            _l("This level is used by members or is the default level; it cannot be deleted."),
+            "name")
+
+
 # ---- spec library ---------------------------------------------------------------------
 
 def validate_pack_unit(unit: PackUnit) -> None:

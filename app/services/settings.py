@@ -59,7 +59,15 @@ def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
         raise ValidationError(
             _l("Days until a shipped order counts as received must be 1 to 90."),
             "auto_receive_days")
+    level_id = str(data.get("default_level_id") or "").strip()
+    if level_id:
+        from ..models import MemberLevel
+
+        level = db.session.get(MemberLevel, int(level_id)) if level_id.isdigit() else None
+        if level is None:
+            raise ValidationError(_l("Please choose a member level."), "default_level_id")
     values = {
+        "default_level_id": int(level_id) if level_id else None,
         "shop_name": shop_name,
         "theme_color": theme_color.upper(),
         "cs_phone": cs_phone,

@@ -1,12 +1,15 @@
-"""设置: basic settings, one row, edited on one page."""
+"""Settings (设置): basic settings, one row, edited on one page."""
 
 from flask import flash, redirect, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FileField, StringField, TextAreaField
+from sqlalchemy import select
+from wtforms import BooleanField, FileField, SelectField, StringField, TextAreaField
 
+from ...extensions import db
+from ...models import MemberLevel
 from ...services import settings as settings_service
 from ...services.errors import DomainError
 
@@ -24,6 +27,8 @@ class SettingsForm(FlaskForm):
     bank_account = TextAreaField(_l("Bank account (shown for bank transfer)"))
     pickup_address = StringField(_l("Pickup address"))
     auto_receive_days = StringField(_l("Days until a shipped order counts as received"))
+    default_level_id = SelectField(_l("Level of newly approved members"), coerce=str,
+                                   validate_choice=False)
 
 
 class SettingsView(BaseView):
@@ -36,6 +41,10 @@ class SettingsView(BaseView):
     def edit(self):
         current = settings_service.get_settings()
         form = SettingsForm(obj=current)
+        levels = db.session.scalars(select(MemberLevel).order_by(MemberLevel.sort_order)).all()
+        form.default_level_id.choices = [("", "—")] + [(str(lv.id), lv.name) for lv in levels]
+        if request.method == "GET":
+            form.default_level_id.data = str(current.default_level_id or "")
         status = 200
         if request.method == "POST" and form.validate_on_submit():
             try:
