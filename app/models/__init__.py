@@ -13,7 +13,7 @@ from .catalog import (
     product_tag,
 )
 from .content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
-from .members import Member, MemberLevel, MemberStatus
+from .members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
 from .messages import Channel, Message, MessageStatus
 from .orders import CartLine
 from .regions import Region, StaffKind, StaffProfile, staff_region
@@ -24,5 +24,5 @@ __all__ = [
     "Category", "Channel", "HomeBlock", "HomeBlockItem", "LevelPrice", "Member",
     "MemberLevel", "MemberStatus", "Message", "MessageStatus", "PackUnit", "Product",
     "ProductImage", "Region", "ShopSettings", "Spec", "StaffKind", "StaffProfile", "Store",
-    "Tag", "product_tag", "staff_region",
+    "Tag", "product_tag", "staff_region", "CodePurpose", "VerificationCode",
 ]

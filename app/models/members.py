@@ -1,7 +1,7 @@
 """Customers (members): the shop profile of an account and its approval state."""
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
 from .base import utcnow
@@ -44,12 +44,22 @@ class Member(Model):
     own_salesman_id = Column(Integer, ForeignKey("staff_profile.id"), index=True)
     level_id = Column(Integer, ForeignKey("member_level.id", name="fk_member_level_id"),
                       index=True)
+    shop_photo = Column(String(255))  # private media key: shop front 店门照片
+    licence_photo = Column(String(255))  # private media key: business licence 营业执照
+    monthly_settlement = Column(Boolean, nullable=False, default=False)  # 统一结算 allowed
+    # The salesman whose QR code brought this member (kept for performance reports).
+    referred_by_id = Column(Integer, ForeignKey("staff_profile.id",
+                                                name="fk_member_referred_by_id"), index=True)
+    submitted_at = Column(DateTime)  # last time the profile was sent for approval
+    reviewed_at = Column(DateTime)
+    reviewed_by_id = Column(Integer, ForeignKey("ab_user.id", name="fk_member_reviewed_by_id"))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     approved_at = Column(DateTime)
 
-    user = relationship("User")
+    user = relationship("User", foreign_keys=[user_id])
     region = relationship("Region")
-    own_salesman = relationship("StaffProfile")
+    own_salesman = relationship("StaffProfile", foreign_keys=[own_salesman_id])
+    referred_by = relationship("StaffProfile", foreign_keys=[referred_by_id])
     level = relationship("MemberLevel")
 
     def __repr__(self):
@@ -63,3 +73,24 @@ class Member(Model):
                   MemberStatus.APPROVED: _l("Approved"),
                   MemberStatus.REJECTED: _l("Rejected")}
         return labels.get(self.status, self.status)
+
+
+class CodePurpose:
+    REGISTER = "register"
+    RESET = "reset"
+    ALL = (REGISTER, RESET)
+
+
+class VerificationCode(Model):
+    """An SMS verification code: stored hashed, valid 5 minutes, 5 tries, used once."""
+
+    __tablename__ = "verification_code"
+    __table_args__ = (Index("ix_verification_code_phone", "phone", "purpose", "created_at"),)
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False)
+    purpose = Column(String(16), nullable=False)
+    code_hash = Column(String(128), nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -52,13 +52,16 @@ class StaffProfile(Model):
     """
 
     __tablename__ = "staff_profile"
-    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_staff_profile_user_kind"),)
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_staff_profile_user_kind"),
+                      UniqueConstraint("referral_code", name="uq_staff_profile_referral_code"))
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
     kind = Column(String(16), nullable=False)
     name = Column(String(64), nullable=False)
     phone = Column(String(20), nullable=False)
     plate = Column(String(20))  # drivers: vehicle licence plate
+    # Salesmen: the code in their personal QR code's sign-up link.
+    referral_code = Column(String(16))
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
