@@ -28,6 +28,19 @@ MAX_IMAGE_PIXELS = 40_000_000
 
 SMS_PROVIDER = "log"
 
+# Rate limits (Flask-Limiter). In memory per process unless RATELIMIT_STORAGE_URI is set;
+# with REDIS_URL set, create_app points it at Redis so that every worker shares counts.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = ""
+RATELIMIT_HEADERS_ENABLED = False
+# Redis down must not take sign-in down: fall back to per-process counting.
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+LIMIT_SIGN_IN_PER_ACCOUNT = "10 per 15 minutes"  # failed sign-ins
+LIMIT_SIGN_IN_PER_IP = "30 per 15 minutes"  # failed sign-ins
+LIMIT_CODE_PER_PHONE = "5 per hour"
+LIMIT_CODE_PER_IP = "20 per hour"
+
 # Flask-AppBuilder
 APP_NAME = "Pifa"
 AUTH_TYPE = 1  # AUTH_DB

@@ -41,6 +41,8 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
             "variable to a long random value (python -c 'import secrets; "
             "print(secrets.token_hex(32))'), or run with PIFA_ENV=development."
         )
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if app.config["SESSION_COOKIE_SECURE"] is None:  # auto: Secure cookies in production
         app.config["SESSION_COOKIE_SECURE"] = production
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]

@@ -84,6 +84,10 @@ def _clean(app):
         db.session.commit()
         db.session.remove()
     shutil.rmtree(app.config["MEDIA_ROOT"], ignore_errors=True)
+    from app.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()  # rate-limit counters are per test
 
 
 @pytest.fixture(autouse=True)

@@ -65,6 +65,11 @@ class Member(Model):
     def __repr__(self):
         return self.shop_name or self.phone or f"#{self.id}"
 
+    def account_state(self):
+        from flask_babel import lazy_gettext as _l
+
+        return _l("Enabled") if self.user.active else _l("Disabled")
+
     def status_label(self):
         from flask_babel import lazy_gettext as _l
 

@@ -135,3 +135,10 @@ def me_entries(user) -> list[dict]:
     if can_use_back_office(user):
         entries.append({"key": "admin", "label": _l("Back office"), "url": "/admin/"})
     return entries
+
+
+def set_active(user, active: bool) -> None:
+    """Disable or enable an account; a disabled account's open sessions end at once
+    (FAB's user loader only returns active users)."""
+    user.active = bool(active)
+    db.session.commit()

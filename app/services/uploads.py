@@ -94,6 +94,12 @@ def thumb_key_of(key: str) -> str:
     return f"{base}_t{ext}"
 
 
+def original_key_of(key: str) -> str:
+    """The image a key belongs to: itself, or the original of a thumbnail."""
+    base, ext = os.path.splitext(key)
+    return base[:-2] + ext if base.endswith("_t") else key
+
+
 def _refuse(message=None):
     raise ValidationError(message or _l("This file is not a JPEG, PNG or WebP image."), "image")
 

@@ -18,11 +18,17 @@ def register_blueprints(app) -> None:
     from .driver import bp as driver_bp
     from .health import bp as health_bp
     from .media import bp as media_bp
+    from .member import bp as member_bp
     from .sales import bp as sales_bp
     from .shop import bp as shop_bp
 
-    for bp in (auth_bp, shop_bp, sales_bp, driver_bp, media_bp, health_bp):
+    for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
         app.register_blueprint(bp)
+
+    from ..services.uploads import thumb_key_of
+
+    app.add_template_filter(thumb_key_of, "thumb")
+    app.add_template_filter(_localtime, "localtime")
 
     @app.context_processor
     def _mobile_context():
@@ -40,6 +46,13 @@ def register_blueprints(app) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+
+
+def _localtime(value, fmt="yyyy-MM-dd HH:mm"):
+    """UTC from the database, shown in Asia/Shanghai."""
+    from flask_babel import format_datetime
+
+    return format_datetime(value, fmt) if value else ""
 
 
 def endpoint_url(endpoint: str) -> str | None:

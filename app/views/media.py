@@ -1,25 +1,45 @@
-"""Uploaded files under /media/: public images for everyone; private ones are checked."""
+"""Uploaded files under /media/: public images for everyone; private photos checked.
+
+A private photo (shop front, business licence; later delivery notes) is served only to
+the people the services say may see it; anyone else gets 404, as if it did not exist.
+"""
 
 import mimetypes
 
 from flask import Blueprint, Response, abort
+from flask_login import current_user
 
+from ..services import members
+from ..services.errors import NotFound
 from ..services.uploads import get_storage, is_public_key
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 
+def _allowed(key: str) -> bool:
+    if is_public_key(key):
+        return True
+    if not key.startswith("private/") or ".." in key:
+        return False
+    try:
+        members.member_for_photo(current_user, key)
+    except NotFound:
+        return False
+    return True
+
+
 @bp.route("/<path:key>")
 def serve(key):
-    # Private photos get their own checked views with the members and orders issues;
-    # until then nothing private is served at all.
-    if not is_public_key(key):
+    if not _allowed(key):
         abort(404)
     storage = get_storage()
     if not storage.exists(key):
         abort(404)
     mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
     resp = Response(storage.read(key), mimetype=mime)
-    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    if is_public_key(key):
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

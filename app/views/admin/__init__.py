@@ -24,6 +24,12 @@ def register(appbuilder) -> None:
     from .settings import SettingsView
 
     add(appbuilder, MemberView, "Member list", _l("Member list"), MEMBERS, "fa-users")
+    appbuilder.add_link("Pending approval", label=_l("Pending approval"),
+                        href="/admin/members/list/?_flt_0_status=pending", icon="fa-user-plus",
+                        category=MEMBERS[0], category_label=MEMBERS[1])
+    appbuilder.add_link("Hand over customers", label=_l("Hand over customers"),
+                        href="/admin/members/handover", icon="fa-exchange",
+                        category=MEMBERS[0], category_label=MEMBERS[1])
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
     add(appbuilder, MessageLogView, "Message log", _l("Message log"), MESSAGES, "fa-envelope")

@@ -1,29 +1,126 @@
-"""会员: the member list (approval and editing arrive with the members issue)."""
+"""会员: member management — list and filters, review (approve / reject), edit, disable,
+and the hand-over of a departing salesman's customers."""
 
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
 
-from ...models import Member
+from ...extensions import db
+from ...models import Member, MemberLevel, StaffKind, StaffProfile
+from ...services import accounts, members
+from ...services.errors import DomainError
+from ...services.settings import get_settings
 from .base import PifaModelView
+
+
+def _review_link(member_id):
+    url = url_for("MemberView.review", pk=member_id)
+    return Markup('<a class="btn btn-xs btn-default" href="{}">{}</a>').format(
+        url, _("Photos and review"))
 
 
 class MemberView(PifaModelView):
     route_base = "/admin/members"
     noun = _l("Members")
     datamodel = SQLAInterface(Member)
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["shop_name", "contact_name", "phone", "region", "status_label",
-                    "own_salesman", "created_at"]
-    show_columns = ["shop_name", "contact_name", "phone", "address", "region", "wechat_id",
-                    "invoice_title", "tax_number", "status_label", "reject_reason",
-                    "own_salesman", "created_at", "approved_at"]
-    search_columns = ["shop_name", "contact_name", "phone", "region", "status",
-                      "own_salesman"]
+    base_permissions = ["can_list", "can_show", "can_edit", "can_review", "can_handover",
+                        "can_set_active"]
+    list_columns = ["shop_name", "contact_name", "phone", "region", "level", "status_label",
+                    "own_salesman", "account_state", "created_at", "id"]
+    show_columns = ["shop_name", "contact_name", "phone", "address", "region", "level",
+                    "wechat_id", "invoice_title", "tax_number", "status_label",
+                    "reject_reason", "own_salesman", "referred_by", "monthly_settlement",
+                    "account_state", "created_at", "submitted_at", "approved_at"]
+    edit_columns = ["level", "region", "own_salesman", "monthly_settlement"]
+    search_columns = ["status", "region", "level", "own_salesman", "shop_name", "contact_name",
+                      "phone", "monthly_settlement"]
+    edit_form_query_rel_fields = {"own_salesman": [["kind", FilterEqual, StaffKind.SALESMAN]]}
     base_order = ("id", "desc")
+    show_template = "admin/member_show.html"
     label_columns = {"shop_name": _l("Shop name"), "contact_name": _l("Contact"),
                      "phone": _l("Mobile"), "address": _l("Address"), "region": _l("Region"),
-                     "wechat_id": _l("WeChat ID"), "invoice_title": _l("Invoice title"),
-                     "tax_number": _l("Tax number"), "status": _l("Status"),
-                     "status_label": _l("Status"), "reject_reason": _l("Reason for rejection"),
-                     "own_salesman": _l("Own salesman"), "created_at": _l("Registered at"),
-                     "approved_at": _l("Approved at")}
+                     "level": _l("Member level"), "wechat_id": _l("WeChat ID"),
+                     "invoice_title": _l("Invoice title"), "tax_number": _l("Tax number"),
+                     "status": _l("Status"), "status_label": _l("Status"),
+                     "reject_reason": _l("Reason for rejection"),
+                     "own_salesman": _l("Own salesman"), "referred_by": _l("Brought by"),
+                     "monthly_settlement": _l("Monthly settlement allowed"),
+                     "account_state": _l("Account"), "created_at": _l("Registered at"),
+                     "submitted_at": _l("Submitted at"), "approved_at": _l("Approved at"),
+                     "id": _l("Review")}
+    formatters_columns = {"id": _review_link}
+
+    def pre_update(self, item):
+        self._call(members.check_member_edit, item)
+
+    @expose("/review/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("review")
+    def review(self, pk):
+        member = self.datamodel.get(pk, self._base_filters)
+        if member is None:
+            abort(404)
+        levels = db.session.scalars(select(MemberLevel).order_by(MemberLevel.sort_order)).all()
+        status = 200
+        if request.method == "POST":
+            try:
+                if request.form.get("decision") == "approve":
+                    members.approve(member, request.form.get("level_id"), self._actor())
+                    flash(_("Approved: %(shop)s. An SMS has been written to the member.",
+                            shop=member.shop_name), "success")
+                else:
+                    members.reject(member, request.form.get("reason"), self._actor())
+                    flash(_("Rejected: %(shop)s. The member has been told the reason.",
+                            shop=member.shop_name), "info")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc.message), "danger")
+                status = 400
+            else:
+                return redirect(url_for("MemberView.list") + "?_flt_0_status=pending")
+        return self.render_template("admin/member_review.html", member=member, levels=levels,
+                                    default_level_id=get_settings().default_level_id), status
+
+    @expose("/active/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("set_active")
+    def set_active(self, pk):
+        member = self.datamodel.get(pk, self._base_filters)
+        if member is None:
+            abort(404)
+        enable = request.form.get("active") == "1"
+        accounts.set_active(member.user, enable)
+        flash(_("The account is enabled.") if enable else
+              _("The account is disabled; its open sessions have ended."), "info")
+        return redirect(url_for("MemberView.review", pk=pk))
+
+    @expose("/handover", methods=["GET", "POST"])
+    @has_access
+    @permission_name("handover")
+    def handover(self):
+        salesmen = db.session.scalars(select(StaffProfile).where(
+            StaffProfile.kind == StaffKind.SALESMAN).order_by(StaffProfile.name)).all()
+        status = 200
+        if request.method == "POST":
+            try:
+                moved = members.hand_over_customers(request.form.get("from_id"),
+                                                    request.form.get("to_id"))
+            except DomainError as exc:
+                flash(str(exc.message), "danger")
+                status = 400
+            else:
+                flash(_("%(n)d customers handed over.", n=moved), "success")
+                return redirect(url_for("MemberView.list"))
+        return self.render_template("admin/member_handover.html", salesmen=salesmen), status
+
+    @staticmethod
+    def _actor():
+        from flask_login import current_user
+
+        return current_user

@@ -1,16 +1,28 @@
-"""Mobile sign-in and sign-out for everyone (staff and customers) at /auth/."""
+"""Mobile sign-in, sign-up with an SMS code, password reset and sign-out, at /auth/."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from werkzeug.security import check_password_hash
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ...services import accounts
-from ...services.errors import ValidationError
+from ...extensions import limiter
+from ...models import CodePurpose
+from ...services import accounts, members, verification
+from ...services.errors import DomainError, ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -18,6 +30,16 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 class LoginForm(FlaskForm):
     mobile = StringField(validators=[DataRequired(), Length(max=32)])
     password = PasswordField(validators=[DataRequired(), Length(max=128)])
+
+
+class CodeForm(FlaskForm):
+    """Sign-up and reset share this form: phone, SMS code, new password twice."""
+
+    mobile = StringField(validators=[Length(max=32)])
+    code = StringField(validators=[Length(max=12)])
+    password = PasswordField(validators=[Length(max=128)])
+    password2 = PasswordField(validators=[Length(max=128)])
+    ref = HiddenField(validators=[Length(max=16)])
 
 
 def safe_next(default: str = "/me") -> str:
@@ -30,7 +52,23 @@ def safe_next(default: str = "/me") -> str:
     return target
 
 
+def _mobile_key() -> str:
+    raw = request.form.get("mobile", "")
+    try:
+        return accounts.normalize_mobile(raw)
+    except ValidationError:
+        return raw.strip()[:32]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 400
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_PER_ACCOUNT"], methods=["POST"],
+               key_func=lambda: "sign-in:" + _mobile_key(), deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_PER_IP"], methods=["POST"],
+               deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next())
@@ -41,10 +79,14 @@ def login():
             mobile = accounts.normalize_mobile(form.mobile.data)
         except ValidationError:
             mobile = None
-        user = current_app.appbuilder.sm.auth_user_db(mobile, form.password.data) \
-            if mobile else None
+        sm = current_app.appbuilder.sm
+        user = sm.auth_user_db(mobile, form.password.data) if mobile else None
         if user is None:
             error = _("Wrong mobile number or password.")
+            existing = sm.find_user(username=mobile) if mobile else None
+            if existing is not None and not existing.active and \
+                    check_password_hash(existing.password, form.password.data):
+                error = _("This account has been disabled. Please contact customer service.")
         else:
             session.pop("page_history", None)
             login_user(user, remember=False)
@@ -69,3 +111,89 @@ def set_language(locale):
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
     return redirect(safe_next("/"))
+
+
+PAGES = {CodePurpose.REGISTER: "auth.register", CodePurpose.RESET: "auth.reset"}
+
+
+@bp.route("/code", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_PHONE"],
+               key_func=lambda: "sms-code:" + _mobile_key())
+@limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"])
+def send_code():
+    """Send an SMS code, then back to the form it came from with the phone filled in."""
+    purpose = request.args.get("purpose", CodePurpose.REGISTER)
+    if purpose not in PAGES:
+        purpose = CodePurpose.REGISTER
+    form = CodeForm()
+    back = {"mobile": (form.mobile.data or "")[:32]}
+    if form.ref.data:
+        back["ref"] = form.ref.data
+    if form.validate_on_submit():
+        try:
+            verification.send_code(form.mobile.data, purpose)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            # The same words whether or not the phone is registered.
+            flash(_("If the number can receive it, a code is on its way. It is valid for "
+                    "5 minutes."), "info")
+    else:
+        flash(_("The request could not be understood."), "danger")
+    return redirect(url_for(PAGES[purpose]) + "?" + urlencode(back))
+
+
+def _code_form():
+    form = CodeForm()
+    if request.method == "GET":
+        form.mobile.data = request.args.get("mobile", "")[:32]
+        form.ref.data = request.args.get("ref", "")[:16]
+    return form
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"], methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect("/me")
+    form = _code_form()
+    referrer = members.salesman_by_referral(form.ref.data)
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("The request could not be understood.")
+        elif form.password.data != form.password2.data:
+            error = _("The two passwords are not the same.")
+        else:
+            try:
+                user = members.register(form.mobile.data, form.code.data, form.password.data,
+                                        form.ref.data)
+            except DomainError as exc:
+                error = str(exc.message)
+            else:
+                login_user(user, remember=False)
+                flash(_("Welcome! Please complete your shop's profile for approval."), "info")
+                return redirect("/me/profile")
+    return render_template("auth/register.html", form=form, error=error,
+                           referrer=referrer), 400 if error else 200
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"], methods=["POST"])
+def reset():
+    form = _code_form()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("The request could not be understood.")
+        elif form.password.data != form.password2.data:
+            error = _("The two passwords are not the same.")
+        else:
+            try:
+                members.reset_password(form.mobile.data, form.code.data, form.password.data)
+            except DomainError as exc:
+                error = str(exc.message)
+            else:
+                flash(_("Your password has been changed. Please sign in."), "info")
+                return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, error=error), 400 if error else 200

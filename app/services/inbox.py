@@ -1,0 +1,37 @@
+"""The in-app message list on "我的": a member's in-app outbox rows."""
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Channel, Message
+from ..models.base import utcnow
+
+PER_PAGE = 20
+
+
+def _mine(user):
+    return (Message.channel == Channel.INAPP, Message.user_id == user.id)
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(select(func.count(Message.id)).where(
+        *_mine(user), Message.read_at.is_(None))) or 0
+
+
+def page(user, before_id: int | None = None) -> tuple[list[Message], int | None]:
+    """Newest first, keyset-paginated by id; returns (messages, id for the next page)."""
+    query = select(Message).where(*_mine(user)).order_by(Message.id.desc()).limit(PER_PAGE + 1)
+    if before_id:
+        query = query.where(Message.id < before_id)
+    rows = db.session.scalars(query).all()
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    return rows, (rows[-1].id if more else None)
+
+
+def mark_all_read(user) -> None:
+    db.session.execute(update(Message).where(*_mine(user), Message.read_at.is_(None))
+                       .values(read_at=utcnow()))
+    db.session.commit()

@@ -1,0 +1,280 @@
+"""Members: sign-up, password reset, the profile and its gate, approval, referral, hand-over."""
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import (
+    Channel,
+    CodePurpose,
+    Member,
+    MemberLevel,
+    MemberStatus,
+    Region,
+    StaffKind,
+    StaffProfile,
+)
+from ..models.base import utcnow
+from ..security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from . import accounts, messaging, uploads, verification
+from .errors import NotFound, PermissionDenied, ValidationError
+from .settings import get_settings
+
+APPROVED_SMS = "您的账号已通过审核，请刷新小程序，可获得内部批发价格。"
+REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
+                 "address": (_l("Address"), 255)}
+OPTIONAL_TEXT = {"wechat_id": 64, "invoice_title": 128, "tax_number": 32}
+
+
+def member_of(user) -> Member | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Member).where(Member.user_id == user.id))
+
+
+# ---- sign-up and reset ----------------------------------------------------------------
+
+def salesman_by_referral(code: str | None) -> StaffProfile | None:
+    code = (code or "").strip()
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalar(select(StaffProfile).where(
+        StaffProfile.referral_code == code, StaffProfile.kind == StaffKind.SALESMAN,
+        StaffProfile.active.is_(True)))
+
+
+def register(raw_phone: str, code: str, password: str, referral: str | None = None):
+    """Create a customer account after the SMS code proves the phone; returns the user."""
+    phone = accounts.normalize_mobile(raw_phone)
+    accounts.validate_password(password)
+    verification.check_code(phone, CodePurpose.REGISTER, code)
+    if accounts.find_account(phone) is not None:
+        # The code proved this person owns the phone, so saying so reveals nothing.
+        db.session.commit()
+        raise ValidationError(_l("This mobile number is already registered: please sign in "
+                                 "or reset your password."), "mobile")
+    user = accounts.create_account(phone, phone, password, [CUSTOMER])
+    salesman = salesman_by_referral(referral)
+    db.session.add(Member(user_id=user.id, phone=phone, status=MemberStatus.INCOMPLETE,
+                          own_salesman_id=salesman.id if salesman else None,
+                          referred_by_id=salesman.id if salesman else None))
+    db.session.commit()
+    return user
+
+
+def reset_password(raw_phone: str, code: str, password: str) -> None:
+    phone = accounts.normalize_mobile(raw_phone)
+    accounts.validate_password(password)
+    verification.check_code(phone, CodePurpose.RESET, code)
+    user = accounts.find_account(phone)
+    if user is None:
+        db.session.commit()
+        raise ValidationError(_l("The verification code is wrong or has expired."), "code")
+    from werkzeug.security import generate_password_hash
+
+    user.password = generate_password_hash(password)
+    db.session.commit()
+
+
+# ---- profile -----------------------------------------------------------------------------
+
+def is_complete(member: Member | None) -> bool:
+    return bool(member and member.shop_name and member.contact_name and member.phone
+                and member.address and member.region_id and member.shop_photo
+                and member.licence_photo)
+
+
+def needs_profile(user) -> bool:
+    """The profile gate: a signed-in customer whose profile is not complete yet."""
+    if CUSTOMER not in accounts.role_names(user):
+        return False
+    return not is_complete(member_of(user))
+
+
+def save_profile(user, data: dict, shop_photo=None, licence_photo=None) -> Member:
+    """Validate and save the profile, then (re)submit it for approval. All or nothing."""
+    member = member_of(user)
+    if member is None:
+        raise PermissionDenied(_l("Only customer accounts have a shop profile."))
+    values = {}
+    for field, (label, size) in REQUIRED_TEXT.items():
+        value = (data.get(field) or "").strip()
+        if not value:
+            raise ValidationError(_l("%(field)s is required.", field=label), field)
+        if len(value) > size:
+            raise ValidationError(_l("%(field)s is too long (at most %(n)d characters).",
+                                     field=label, n=size), field)
+        values[field] = value
+    values["phone"] = accounts.normalize_mobile(data.get("phone"))
+    for field, size in OPTIONAL_TEXT.items():
+        values[field] = (data.get(field) or "").strip()[:size] or None
+    region_id = str(data.get("region_id") or "")
+    region = db.session.get(Region, int(region_id)) if region_id.isdigit() else None
+    if region is None or not region.active:
+        raise ValidationError(_l("Please choose your region."), "region_id")
+    values["region_id"] = region.id
+    has_shop = bool(member.shop_photo) or _has_file(shop_photo)
+    has_licence = bool(member.licence_photo) or _has_file(licence_photo)
+    if not has_shop:
+        raise ValidationError(_l("Please add a photo of the shop front."), "shop_photo")
+    if not has_licence:
+        raise ValidationError(_l("Please add a photo of the business licence."),
+                              "licence_photo")
+    new_files = []
+    try:
+        if _has_file(shop_photo):
+            new_files.append(("shop_photo", uploads.save_image(shop_photo, private=True,
+                                                               folder="member")))
+        if _has_file(licence_photo):
+            new_files.append(("licence_photo", uploads.save_image(licence_photo, private=True,
+                                                                  folder="member")))
+    except ValidationError:
+        for _, stored in new_files:
+            uploads.delete_image(stored.key)
+        raise
+    old_keys = []
+    for field, value in values.items():
+        setattr(member, field, value)
+    for field, stored in new_files:
+        old_keys.append(getattr(member, field))
+        setattr(member, field, stored.key)
+    if member.status != MemberStatus.APPROVED:
+        member.status = MemberStatus.PENDING
+        member.reject_reason = None
+        member.submitted_at = utcnow()
+    db.session.commit()
+    for key in old_keys:
+        uploads.delete_image(key)
+    return member
+
+
+def _has_file(f) -> bool:
+    return f is not None and bool(getattr(f, "filename", ""))
+
+
+# ---- approval --------------------------------------------------------------------------
+
+def _notify(member: Member, event: str, body: str) -> None:
+    messaging.write_message(event, Channel.SMS, member.phone or member.user.username, body,
+                            user_id=member.user_id)
+    messaging.write_message(event, Channel.INAPP, str(member.user_id), body,
+                            user_id=member.user_id)
+
+
+def approve(member: Member, level_id, actor) -> Member:
+    if member.status not in (MemberStatus.PENDING, MemberStatus.REJECTED):
+        raise ValidationError(_l("Only members waiting for approval can be approved."),
+                              "status")
+    if not is_complete(member):
+        raise ValidationError(_l("This member's profile is not complete."), "status")
+    level_id = level_id or get_settings().default_level_id
+    level = db.session.get(MemberLevel, int(level_id)) if str(level_id or "").isdigit() \
+        else None
+    if level is None:
+        raise ValidationError(_l("Please choose a member level."), "level_id")
+    member.status = MemberStatus.APPROVED
+    member.level_id = level.id
+    member.reject_reason = None
+    member.approved_at = member.reviewed_at = utcnow()
+    member.reviewed_by_id = actor.id
+    _notify(member, "member_approved", APPROVED_SMS)
+    db.session.commit()
+    return member
+
+
+def reject(member: Member, reason: str, actor) -> Member:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_l("Please give the reason for rejecting."), "reason")
+    if len(reason) > 500:
+        raise ValidationError(_l("The reason is too long (at most 500 characters)."), "reason")
+    if member.status != MemberStatus.PENDING:
+        raise ValidationError(_l("Only members waiting for approval can be rejected."),
+                              "status")
+    member.status = MemberStatus.REJECTED
+    member.reject_reason = reason
+    member.reviewed_at = utcnow()
+    member.reviewed_by_id = actor.id
+    _notify(member, "member_rejected",
+            f"您的账号审核未通过，原因：{reason}。请修改资料后重新提交。")
+    db.session.commit()
+    return member
+
+
+# ---- own salesman, referral codes, hand-over -----------------------------------------------
+
+def ensure_referral_code(profile: StaffProfile) -> str:
+    if profile.kind != StaffKind.SALESMAN:
+        raise ValidationError(_l("Only salesmen have a referral QR code."), "kind")
+    while not profile.referral_code:
+        code = secrets.token_urlsafe(6)[:8]
+        if not db.session.scalar(select(StaffProfile.id).where(
+                StaffProfile.referral_code == code)):
+            profile.referral_code = code
+            db.session.commit()
+    return profile.referral_code
+
+
+def _salesman(salesman_id) -> StaffProfile:
+    profile = db.session.get(StaffProfile, int(salesman_id)) \
+        if str(salesman_id or "").isdigit() else None
+    if profile is None or profile.kind != StaffKind.SALESMAN:
+        raise ValidationError(_l("Please choose a salesman."), "salesman_id")
+    return profile
+
+
+def set_own_salesman(member: Member, salesman_id) -> Member:
+    member.own_salesman_id = _salesman(salesman_id).id if salesman_id else None
+    db.session.commit()
+    return member
+
+
+def hand_over_customers(from_id, to_id) -> int:
+    """Give every customer of a departing salesman to another one, in one action."""
+    source, target = _salesman(from_id), _salesman(to_id)
+    if source.id == target.id:
+        raise ValidationError(_l("Please choose a different salesman to hand over to."),
+                              "salesman_id")
+    result = db.session.execute(update(Member).where(Member.own_salesman_id == source.id)
+                                .values(own_salesman_id=target.id))
+    db.session.commit()
+    return result.rowcount
+
+
+# ---- who may see a member (their private photos) ----------------------------------------------
+
+def can_view_member(user, member: Member) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if member.user_id == user.id:
+        return True
+    roles = accounts.role_names(user)
+    if roles & {ADMIN, CUSTOMER_SERVICE}:
+        return True
+    salesman = db.session.scalar(select(StaffProfile).where(
+        StaffProfile.user_id == user.id, StaffProfile.kind == StaffKind.SALESMAN,
+        StaffProfile.active.is_(True)))
+    if salesman is None:
+        return False
+    return member.own_salesman_id == salesman.id or \
+        member.region_id in {r.id for r in salesman.regions}
+
+
+def member_for_photo(user, key: str) -> Member:
+    """The member owning a private photo key, if this user may see it; NotFound otherwise."""
+    key = uploads.original_key_of(key)
+    member = db.session.scalar(select(Member).where(
+        (Member.shop_photo == key) | (Member.licence_photo == key)))
+    if member is None or not can_view_member(user, member):
+        raise NotFound(_l("The page you asked for does not exist."))
+    return member
+
+
+def check_member_edit(member: Member) -> None:
+    """Back-office edits: the own salesman must be a salesman; the region must exist."""
+    if member.own_salesman is not None and member.own_salesman.kind != StaffKind.SALESMAN:
+        raise ValidationError(_l("Please choose a salesman."), "own_salesman")
+    if member.status == MemberStatus.APPROVED and member.level is None:
+        raise ValidationError(_l("An approved member needs a member level."), "level")

@@ -1,0 +1,58 @@
+"""The member's own pages under /me/: the shop profile form and the in-app messages."""
+
+from flask import Blueprint, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Region
+from ...services import inbox, members
+from ...services.errors import DomainError
+from ..guards import signed_in
+
+bp = Blueprint("member", __name__, url_prefix="/me")
+
+PROFILE_FIELDS = ("shop_name", "contact_name", "phone", "address", "region_id", "wechat_id",
+                  "invoice_title", "tax_number")
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    member = members.member_of(current_user)
+    if member is None:
+        flash(_("Only customer accounts have a shop profile."), "info")
+        return redirect("/me")
+    regions = db.session.scalars(select(Region).where(Region.active.is_(True))
+                                 .order_by(Region.sort_order, Region.id)).all()
+    values = {f: getattr(member, f) for f in PROFILE_FIELDS}
+    if not values["phone"]:
+        values["phone"] = current_user.username
+    error = None
+    if request.method == "POST":
+        values = {f: request.form.get(f, "") for f in PROFILE_FIELDS}
+        try:
+            members.save_profile(current_user, request.form,
+                                 shop_photo=request.files.get("shop_photo"),
+                                 licence_photo=request.files.get("licence_photo"))
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            flash(_("Saved. Your profile has been sent for approval.")
+                  if member.status != "approved" else _("Saved."), "info")
+            return redirect("/me")
+    return render_template("member/profile.html", member=member, values=values,
+                           regions=regions, error=error), 400 if error else 200
+
+
+@bp.route("/messages")
+@signed_in
+def messages():
+    before = request.args.get("before", type=int)
+    rows, next_before = inbox.page(current_user, before)
+    unread_ids = {m.id for m in rows if m.read_at is None}
+    if unread_ids:
+        inbox.mark_all_read(current_user)
+    return render_template("member/messages.html", rows=rows, next_before=next_before,
+                           unread_ids=unread_ids)
