@@ -134,7 +134,7 @@ def decode_image(data: bytes) -> Image.Image:
                 _refuse(_l("Animated or multi-frame images are not accepted."))
             im.seek(0)
             im.load()
-            im = ImageOps.exif_transpose(im)
+            ImageOps.exif_transpose(im, in_place=True)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -142,9 +142,15 @@ def decode_image(data: bytes) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         _refuse(_l("The image is damaged or incomplete."))
     has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-    im = im.convert("RGBA" if has_alpha else "RGB")
-    # A fresh image from the pixels alone: no EXIF, GPS, comments, ICC or other info.
-    return Image.frombytes(im.mode, im.size, im.tobytes())
+    mode = "RGBA" if has_alpha else "RGB"
+    return im if im.mode == mode else im.convert(mode)
+
+
+def _fresh(im: Image.Image) -> Image.Image:
+    """A new image holding the pixels alone: no EXIF, GPS, comments, ICC or other info."""
+    fresh = Image.new(im.mode, im.size)
+    fresh.paste(im)
+    return fresh
 
 
 def _encode(im: Image.Image) -> tuple[bytes, str]:
@@ -152,7 +158,7 @@ def _encode(im: Image.Image) -> tuple[bytes, str]:
     if im.mode == "RGBA":
         im.save(out, "PNG", optimize=True)
         return out.getvalue(), ".png"
-    im.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    im.save(out, "JPEG", quality=85, progressive=True)
     return out.getvalue(), ".jpg"
 
 
@@ -162,8 +168,10 @@ def save_image(file_storage, *, private: bool = False, folder: str = "img") -> S
         raise ValidationError(_l("Please choose an image."), "image")
     data = _read_limited(file_storage.stream, current_app.config["MAX_UPLOAD_BYTES"])
     im = decode_image(data)
+    del data
     if max(im.size) > MAX_STORED_SIDE:
         im.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    im = _fresh(im)
     body, ext = _encode(im)
     thumb = im.copy()
     thumb.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
