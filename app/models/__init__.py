@@ -15,7 +15,20 @@ from .catalog import (
 from .content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from .members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
 from .messages import Channel, Message, MessageStatus
-from .orders import CartLine
+from .orders import (
+    Address,
+    CartLine,
+    DeliveryMethodSetting,
+    DeliveryPhoto,
+    FreightTemplate,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentMethodSetting,
+    Refund,
+    RegionDeliveryFee,
+)
 from .regions import Region, StaffKind, StaffProfile, staff_region
 from .settings import ShopSettings
 
@@ -24,5 +37,7 @@ __all__ = [
     "Category", "Channel", "HomeBlock", "HomeBlockItem", "LevelPrice", "Member",
     "MemberLevel", "MemberStatus", "Message", "MessageStatus", "PackUnit", "Product",
     "ProductImage", "Region", "ShopSettings", "Spec", "StaffKind", "StaffProfile", "Store",
-    "Tag", "product_tag", "staff_region", "CodePurpose", "VerificationCode",
+    "Tag", "product_tag", "staff_region", "CodePurpose", "VerificationCode", "Address",
+    "DeliveryMethodSetting", "DeliveryPhoto", "FreightTemplate", "Order", "OrderEvent",
+    "OrderLine", "Payment", "PaymentMethodSetting", "Refund", "RegionDeliveryFee",
 ]
