@@ -1,0 +1,116 @@
+"""Delivery, payment and freight rules, and the order-line snapshot of a spec."""
+
+import math
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    DeliveryMethodSetting,
+    FreightTemplate,
+    OrderLine,
+    PaymentMethodSetting,
+    RegionDeliveryFee,
+    Spec,
+)
+from .errors import ValidationError
+from .orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS, Delivery, Pay
+from .pricing import money
+
+
+def payment_settings() -> dict[str, PaymentMethodSetting]:
+    rows = {r.code: r for r in db.session.scalars(select(PaymentMethodSetting))}
+    for code, (enabled, before) in DEFAULT_PAYMENTS.items():
+        rows.setdefault(code, PaymentMethodSetting(code=code, enabled=enabled,
+                                                   pay_before_shipping=before))
+    return rows
+
+
+def delivery_settings() -> dict[str, DeliveryMethodSetting]:
+    rows = {r.code: r for r in db.session.scalars(select(DeliveryMethodSetting))}
+    for code, payments in DEFAULT_DELIVERY_PAYMENTS.items():
+        rows.setdefault(code, DeliveryMethodSetting(code=code, enabled=True,
+                                                    allowed_payments=list(payments)))
+    return rows
+
+
+def options_for(member) -> dict[str, list[str]]:
+    """{delivery code: [payment codes]} this member may choose, in display order."""
+    payments = payment_settings()
+    result = {}
+    for code in Delivery.ALL:
+        setting = delivery_settings()[code]
+        if not setting.enabled:
+            continue
+        allowed = [p for p in Pay.ALL if p in (setting.allowed_payments or [])
+                   and payments[p].enabled
+                   and (p != Pay.MONTHLY or (member is not None and member.monthly_settlement))]
+        if allowed:
+            result[code] = allowed
+    return result
+
+
+def check_delivery_payment(delivery: str, payment: str, member) -> None:
+    options = options_for(member)
+    if delivery not in options:
+        raise ValidationError(_l("This delivery option is not available."), "delivery")
+    if payment == Pay.MONTHLY and not (member is not None and member.monthly_settlement):
+        raise ValidationError(_l("Monthly settlement is only for members allowed it."),
+                              "payment")
+    if payment not in options[delivery]:
+        raise ValidationError(_l("This payment method is not available with this delivery "
+                                 "option."), "payment")
+
+
+def pay_before_shipping(payment: str) -> bool:
+    return bool(payment_settings()[payment].pay_before_shipping)
+
+
+def express_template(province: str | None) -> FreightTemplate | None:
+    templates = db.session.scalars(select(FreightTemplate).order_by(FreightTemplate.id)).all()
+    for template in templates:
+        if province and province in (template.provinces or []):
+            return template
+    return None
+
+
+def freight(delivery: str, region_id, province, goods_total, weight_kg) -> Decimal:
+    """Freight of an order; raises ValidationError when express cannot reach the province."""
+    goods_total = Decimal(goods_total or 0)
+    if delivery == Delivery.DRIVER:
+        row = db.session.get(RegionDeliveryFee, region_id) if region_id else None
+        if row is None:
+            return Decimal("0.00")
+        if row.free_above is not None and goods_total >= row.free_above:
+            return Decimal("0.00")
+        return money(row.fee)
+    if delivery == Delivery.EXPRESS:
+        template = express_template(province)
+        if template is None:
+            raise ValidationError(_l("Express delivery does not reach %(province)s yet.",
+                                     province=province or "—"), "delivery")
+        if template.free_above is not None and goods_total >= template.free_above:
+            return Decimal("0.00")
+        weight = Decimal(weight_kg or 0)
+        extra = max(Decimal("0"), weight - Decimal(template.first_kg))
+        return money(Decimal(template.first_fee)
+                     + Decimal(math.ceil(extra)) * Decimal(template.extra_kg_fee))
+    return Decimal("0.00")  # pickup; logistics freight is paid at the terminal
+
+
+def freight_for(order) -> Decimal:
+    return freight(order.delivery_method, order.region_id, order.province, order.goods_total,
+                   order.total_weight_kg)
+
+
+def line_for(spec: Spec, quantity: int, unit_price: Decimal) -> OrderLine:
+    """An order line carrying the name, packing and price of this moment."""
+    unit = spec.pack_unit
+    return OrderLine(spec_id=spec.id, product_name=spec.product.name, model=spec.model,
+                     spec_text=spec.spec, base_unit=unit.base_unit, inner_unit=unit.inner_unit,
+                     inner_qty=unit.inner_qty, outer_unit=unit.outer_unit,
+                     outer_qty=unit.outer_qty, weight_kg=spec.weight_kg or 0,
+                     unit_price=money(unit_price), quantity=quantity,
+                     amount=money(Decimal(unit_price) * quantity))

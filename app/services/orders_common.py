@@ -1,0 +1,161 @@
+"""Order vocabulary shared by checkout, the workflow and the screens: states, labels,
+customer tabs, delivery and payment methods, totals and stock movements."""
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import Order, Spec
+from .pricing import money
+
+
+class State:
+    DRAFT = "draft"  # inside the submit transaction only; never committed
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    ASSIGNED = "assigned"
+    DELIVERING = "delivering"
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELIVERED = "delivered"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    ALL = (PENDING, CONFIRMED, ASSIGNED, DELIVERING, SHIPPED, READY_FOR_PICKUP, DELIVERED,
+           RECEIVED, CLOSED)
+    OPEN = (PENDING, CONFIRMED, ASSIGNED, DELIVERING, SHIPPED, READY_FOR_PICKUP)
+    FINISHED = (DELIVERED, RECEIVED)
+
+
+STAFF_LABELS = {
+    State.PENDING: _l("To confirm"),
+    State.CONFIRMED: _l("Confirmed"),
+    State.ASSIGNED: _l("Driver assigned"),
+    State.DELIVERING: _l("Out for delivery"),
+    State.SHIPPED: _l("Shipped"),
+    State.READY_FOR_PICKUP: _l("Ready for pickup"),
+    State.DELIVERED: _l("Delivered"),
+    State.RECEIVED: _l("Received"),
+    State.CLOSED: _l("Closed"),
+}
+CUSTOMER_LABELS = {
+    State.PENDING: _l("Waiting for the salesman to confirm"),
+    State.CONFIRMED: _l("Confirmed, waiting to ship"),
+    State.ASSIGNED: _l("Being shipped"),
+    State.DELIVERING: _l("The driver is on the way"),
+    State.SHIPPED: _l("Shipped, waiting for receipt"),
+    State.READY_FOR_PICKUP: _l("Ready for pickup"),
+    State.DELIVERED: _l("Received"),
+    State.RECEIVED: _l("Received"),
+    State.CLOSED: _l("Closed"),
+}
+# Customer order-centre tabs, in order: (key, label, states).
+CUSTOMER_TABS = [
+    ("all", _l("All"), State.ALL),
+    ("to_confirm", _l("To confirm"), (State.PENDING,)),
+    ("to_ship", _l("To ship"), (State.CONFIRMED, State.ASSIGNED)),
+    ("to_receive", _l("To receive"), (State.DELIVERING, State.SHIPPED,
+                                      State.READY_FOR_PICKUP)),
+    ("done", _l("Completed"), (State.DELIVERED, State.RECEIVED)),
+    ("closed", _l("Closed"), (State.CLOSED,)),
+]
+
+
+class Delivery:
+    DRIVER = "delivery"  # 送货
+    PICKUP = "pickup"  # 自提
+    FREIGHT_PICKUP = "freight_pickup"  # 发货运自提
+    EXPRESS = "express"  # 快递
+    ALL = (DRIVER, PICKUP, FREIGHT_PICKUP, EXPRESS)
+
+
+DELIVERY_LABELS = {
+    Delivery.DRIVER: _l("Delivery by our driver"),
+    Delivery.PICKUP: _l("Self pickup"),
+    Delivery.FREIGHT_PICKUP: _l("Logistics to a freight terminal"),
+    Delivery.EXPRESS: _l("Express"),
+}
+
+
+class Pay:
+    COD = "cod"
+    BANK = "bank"
+    PREPAY = "prepay"
+    WECHAT_TRANSFER = "wechat_transfer"
+    ALIPAY_TRANSFER = "alipay_transfer"
+    LOGISTICS_COLLECT = "logistics_collect"
+    MONTHLY = "monthly"
+    ONLINE = "online"
+    ALL = (COD, BANK, PREPAY, WECHAT_TRANSFER, ALIPAY_TRANSFER, LOGISTICS_COLLECT, MONTHLY,
+           ONLINE)
+
+
+PAYMENT_LABELS = {
+    Pay.COD: _l("Cash on delivery"),
+    Pay.BANK: _l("Bank transfer"),
+    Pay.PREPAY: _l("Pay before shipping"),
+    Pay.WECHAT_TRANSFER: _l("WeChat transfer"),
+    Pay.ALIPAY_TRANSFER: _l("Alipay transfer"),
+    Pay.LOGISTICS_COLLECT: _l("Collected by the logistics company"),
+    Pay.MONTHLY: _l("Monthly settlement"),
+    Pay.ONLINE: _l("Online payment (WeChat Pay)"),
+}
+PAYMENT_STATUS_LABELS = {"unpaid": _l("Unpaid"), "paid": _l("Paid"),
+                         "refunded": _l("Refunded")}
+SHIP_METHOD_LABELS = {"express": _l("Express"), "logistics": _l("Logistics"),
+                      "other": _l("Other way")}
+
+# Defaults written by `flask pifa seed-demo` and shown in the back office.
+DEFAULT_PAYMENTS = {  # code: (enabled, pay before shipping)
+    Pay.COD: (True, False), Pay.BANK: (True, False), Pay.PREPAY: (True, True),
+    Pay.WECHAT_TRANSFER: (True, False), Pay.ALIPAY_TRANSFER: (True, False),
+    Pay.LOGISTICS_COLLECT: (True, False), Pay.MONTHLY: (True, False), Pay.ONLINE: (True, True),
+}
+DEFAULT_DELIVERY_PAYMENTS = {
+    Delivery.DRIVER: [Pay.COD, Pay.BANK, Pay.PREPAY, Pay.WECHAT_TRANSFER, Pay.ALIPAY_TRANSFER,
+                      Pay.MONTHLY, Pay.ONLINE],
+    Delivery.PICKUP: [Pay.BANK, Pay.PREPAY, Pay.WECHAT_TRANSFER, Pay.ALIPAY_TRANSFER,
+                      Pay.MONTHLY, Pay.ONLINE],
+    Delivery.FREIGHT_PICKUP: [Pay.BANK, Pay.PREPAY, Pay.WECHAT_TRANSFER, Pay.ALIPAY_TRANSFER,
+                              Pay.LOGISTICS_COLLECT, Pay.MONTHLY, Pay.ONLINE],
+    Delivery.EXPRESS: [Pay.BANK, Pay.PREPAY, Pay.WECHAT_TRANSFER, Pay.ALIPAY_TRANSFER,
+                       Pay.MONTHLY, Pay.ONLINE],
+}
+
+
+def recompute_totals(order: Order) -> None:
+    goods = Decimal("0")
+    weight = Decimal("0")
+    for line in order.lines:
+        delivered_qty = 0 if line.out_of_stock else line.quantity - (line.refused_qty or 0)
+        line.amount = money(Decimal(line.unit_price) * delivered_qty)
+        if not line.is_gift:
+            goods += line.amount
+        weight += Decimal(line.weight_kg or 0) * delivered_qty
+    order.goods_total = money(goods)
+    order.total_weight_kg = weight
+    order.total = money(order.goods_total + Decimal(order.freight or 0))
+
+
+def take_stock(spec_id: int, quantity: int) -> bool:
+    """Take base units atomically (a conditional UPDATE): never below zero."""
+    if quantity <= 0:
+        return True
+    result = db.session.execute(update(Spec).where(Spec.id == spec_id, Spec.stock >= quantity)
+                                .values(stock=Spec.stock - quantity)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def return_stock(spec_id: int | None, quantity: int) -> None:
+    if spec_id is None or quantity <= 0:
+        return
+    db.session.execute(update(Spec).where(Spec.id == spec_id)
+                       .values(stock=Spec.stock + quantity)
+                       .execution_options(synchronize_session=False))
+
+
+def held_quantity(line) -> int:
+    """Base units of a line that left (or will leave) the warehouse."""
+    return 0 if line.out_of_stock else line.quantity - (line.refused_qty or 0)
