@@ -47,6 +47,7 @@ def app_config(tmp_path_factory, **extra) -> dict:
         "REDIS_URL": "",
         "MEDIA_ROOT": str(base / "media"),
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
     }
     config.update(extra)
     return config

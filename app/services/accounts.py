@@ -53,6 +53,13 @@ def validate_password(password: str | None) -> str:
     return password
 
 
+def hash_password(password: str) -> str:
+    """werkzeug's scrypt by default; tests set a cheap method (PASSWORD_HASH_METHOD)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def security_manager():
     return current_app.appbuilder.sm
 
@@ -75,15 +82,13 @@ def create_account(mobile: str, name: str, password: str, roles: list[str],
     role_objs = [sm.find_role(r) for r in roles]
     if None in role_objs:
         raise ValidationError(_l("Unknown role."), "roles")
-    from werkzeug.security import generate_password_hash
-
     user = sm.user_model(
         username=mobile,
         first_name=name[:64],
         last_name="",
         email=(email or placeholder_email(mobile)).strip().lower(),
         active=True,
-        password=generate_password_hash(password),
+        password=hash_password(password),
     )
     user.roles = role_objs
     db.session.add(user)

@@ -72,9 +72,7 @@ def reset_password(raw_phone: str, code: str, password: str) -> None:
     if user is None:
         db.session.commit()
         raise ValidationError(_l("The verification code is wrong or has expired."), "code")
-    from werkzeug.security import generate_password_hash
-
-    user.password = generate_password_hash(password)
+    user.password = accounts.hash_password(password)
     db.session.commit()
 
 

@@ -1,0 +1,227 @@
+"""The order workflow, checked against a hand-written matrix of (state, action, who).
+
+The matrix below is written from SPEC.md's "Order workflow", not generated from
+app/services/workflow.py: allowed combinations must succeed; every other one must be
+refused with a message (or be a 404 for someone who may not see the order) and change
+nothing: state, stock, history, messages.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Message, Order, OrderEvent, Spec
+from app.services import workflow
+from app.services.errors import NotFound, PermissionDenied, ValidationError
+from tests.order_factory import World
+
+STATES = ["pending", "confirmed", "assigned", "delivering", "shipped", "ready_for_pickup",
+          "delivered", "received", "closed"]
+WHO = ["customer", "other_customer", "salesman", "other_salesman", "driver", "driver2",
+       "other_driver", "cs", "admin"]
+STAFF = {"salesman", "cs", "admin"}
+OPEN = {"pending", "confirmed", "assigned", "delivering", "shipped", "ready_for_pickup"}
+
+# action: {state: who may do it there}. From SPEC.md, by hand.
+ALLOWED = {
+    "confirm": {"pending": STAFF},
+    "edit": {"pending": STAFF},
+    "assign_driver": {"confirmed": STAFF, "assigned": STAFF},
+    "ship": {"confirmed": STAFF},
+    "ready_for_pickup": {},  # every matrix order is a delivery order: refused (tested apart)
+    "start_delivery": {"assigned": {"driver"}},
+    "complete_delivery": {"delivering": {"driver"}},
+    "confirm_receipt": {"shipped": {"customer"}, "ready_for_pickup": {"customer"}},
+    "mark_collected": {"ready_for_pickup": STAFF},
+    "cancel": {"pending": {"customer"}},
+    "close": {s: STAFF for s in OPEN},
+    "override": {s: {"cs", "admin"} for s in STATES},
+    "change_driver": {"assigned": {"cs", "admin"}, "delivering": {"cs", "admin"}},
+    "mark_paid": {s: STAFF for s in STATES if s != "closed"},
+    "request_refund": {"delivered": {"customer"}, "received": {"customer"}},
+    "decide_refund": {},  # no refund is waiting in the matrix (tested apart)
+}
+
+
+def visible(who, state) -> bool:
+    """Who may see an order of the customer in region A in this state at all."""
+    if who in ("customer", "salesman", "cs", "admin"):
+        return True
+    if who == "driver":  # serves A; the matrix assigns orders to this driver
+        return state in ("confirmed", "assigned", "delivering", "delivered")
+    if who == "driver2":  # serves A, never assigned
+        return state == "confirmed"
+    return False  # another customer, and staff of region B
+
+
+@pytest.fixture
+def world(app, ctx, make):
+    return World(app, make)
+
+
+def _data(world, order, action, state):
+    line = order.lines[0]
+    return {
+        "edit": {"op": "set_quantity", "line_id": line.id, "quantity": world.moq * 3},
+        "assign_driver": {"driver_id": world.driver.id},
+        "ship": {"ship_method": "logistics", "note": "德邦 DB123"},
+        "close": {"reason": "客户取消"},
+        "override": {"target": "received" if state == "closed" else "closed",
+                     "remark": "客服调整"},
+        "change_driver": {"driver_id": world.driver2.id},
+        "mark_paid": {"note": "已收到转账"},
+        "request_refund": {"reason": "破损", "lines": [{"line_id": line.id,
+                                                         "quantity": world.moq}]},
+        "decide_refund": {"approve": "1", "amount": "1.00"},
+    }.get(action, {})
+
+
+def _snapshot(order_id):
+    order = db.session.get(Order, order_id)
+    stock = db.session.scalar(select(Spec.stock).where(Spec.id == order.lines[0].spec_id))
+    return (order.state, order.payment_status, order.refund_status, order.driver_id, stock,
+            db.session.scalar(select(func.count(OrderEvent.id))),
+            db.session.scalar(select(func.count(Message.id))),
+            [(ln.quantity, ln.out_of_stock) for ln in order.lines])
+
+
+def test_the_whole_matrix(world):
+    cache = {}
+    refused = allowed = hidden = 0
+    for state in STATES:
+        for action in ALLOWED:
+            for who in WHO:
+                if state not in cache:
+                    cache[state] = world.order(state).id
+                order = db.session.get(Order, cache[state])
+                assert order.state == state
+                actor = world.user(getattr(world, who))
+                before = _snapshot(order.id)
+                expected_ok = who in ALLOWED[action].get(state, set())
+                try:
+                    workflow.apply(order, action, actor, **_data(world, order, action, state))
+                except NotFound:
+                    assert not visible(who, state), (state, action, who, "404 for a viewer")
+                    assert not expected_ok
+                    hidden += 1
+                except (PermissionDenied, ValidationError) as exc:
+                    assert str(exc.message), "a refusal needs a message"
+                    assert not expected_ok, (state, action, who, str(exc.message))
+                    assert visible(who, state), (state, action, who, "should be a 404")
+                    refused += 1
+                else:
+                    assert expected_ok, (state, action, who, "should have been refused")
+                    allowed += 1
+                    del cache[state]  # changed: build a fresh one next time
+                    continue
+                db.session.rollback()
+                assert _snapshot(order.id) == before, (state, action, who, "changed on refusal")
+    assert allowed > 40 and refused > 200 and hidden > 200, (allowed, refused, hidden)
+
+
+def test_a_driver_cannot_confirm(world):
+    order = world.order("pending")
+    driver = world.user(world.driver)
+    order.state  # noqa: B018
+    with pytest.raises(NotFound):  # a pending order is not the driver's to see
+        workflow.apply(order, "confirm", driver)
+    confirmed = world.order("confirmed")
+    with pytest.raises(PermissionDenied):
+        workflow.apply(confirmed, "ship", driver, ship_method="other", note="x")
+
+
+def test_completing_without_a_photo_is_refused(world):
+    order = world.order("delivering")
+    for photo in list(order.photos):
+        db.session.delete(photo)
+    db.session.commit()
+    with pytest.raises(ValidationError, match="photo|照片"):
+        workflow.apply(order, "complete_delivery", world.user(world.driver))
+    assert db.session.get(Order, order.id).state == "delivering"
+
+
+def test_a_salesman_of_another_region_gets_404(world):
+    order = world.order("pending")
+    with pytest.raises(NotFound):
+        workflow.apply(order, "confirm", world.user(world.other_salesman))
+
+
+def test_an_unpaid_prepay_order_cannot_ship(world):
+    order = world.order("confirmed", payment="prepay")
+    salesman = world.user(world.salesman)
+    for action, data in (("ship", {"ship_method": "express", "note": "SF"}),
+                         ("assign_driver", {"driver_id": world.driver.id})):
+        with pytest.raises(ValidationError):
+            workflow.apply(order, action, salesman, **data)
+        db.session.rollback()
+    workflow.apply(order, "mark_paid", salesman, note="转账已到账")
+    workflow.apply(order, "assign_driver", salesman, driver_id=world.driver.id)
+    assert db.session.get(Order, order.id).state == "assigned"
+
+
+def test_pickup_orders_and_collection(world):
+    order = world.order("ready_for_pickup")
+    assert order.delivery_method == "pickup"
+    workflow.apply(order, "mark_collected", world.user(world.cs))
+    assert db.session.get(Order, order.id).state == "received"
+    delivery = world.order("confirmed")
+    with pytest.raises(ValidationError):
+        workflow.apply(delivery, "ready_for_pickup", world.user(world.salesman))
+
+
+def test_close_and_cancel_return_stock(world):
+    stock = db.session.get(Spec, world.spec_id).stock
+    order = world.order("pending")
+    assert db.session.get(Spec, world.spec_id).stock == stock - world.moq * 2
+    workflow.apply(order, "cancel", world.user(world.customer))
+    db.session.expire_all()
+    assert db.session.get(Spec, world.spec_id).stock == stock
+    order = world.order("assigned")
+    workflow.apply(order, "close", world.user(world.salesman), reason="客户不要了")
+    db.session.expire_all()
+    assert db.session.get(Spec, world.spec_id).stock == stock
+
+
+def test_refund_request_and_decision(world):
+    order = world.order("delivered")
+    line = order.lines[0]
+    customer = world.user(world.customer)
+    with pytest.raises(ValidationError):
+        workflow.apply(order, "request_refund", customer, reason="破损",
+                       lines=[{"line_id": line.id, "quantity": line.quantity + world.moq}])
+    db.session.rollback()
+    workflow.apply(order, "request_refund", customer, reason="破损",
+                   lines=[{"line_id": line.id, "quantity": world.moq}])
+    stock = db.session.get(Spec, world.spec_id).stock
+    cs = world.user(world.cs)
+    with pytest.raises(ValidationError):  # more than the order
+        workflow.apply(order, "decide_refund", cs, approve="1", amount="99999")
+    db.session.rollback()
+    workflow.apply(order, "decide_refund", cs, approve="1", amount="2.00", restock="1")
+    order = db.session.get(Order, order.id)
+    assert order.refund_status == "approved" and order.state == "delivered"
+    db.session.expire_all()
+    assert db.session.get(Spec, world.spec_id).stock == stock + world.moq
+    bodies = [m.body for m in db.session.scalars(select(Message).where(
+        Message.event == "refund_approved"))]
+    assert bodies and "2.00" in bodies[0]
+
+
+def test_every_action_writes_history(world):
+    order = world.order("delivered")
+    actions = [e.action for e in db.session.get(Order, order.id).events]
+    assert actions == ["submit", "confirm", "assign_driver", "start_delivery",
+                       "complete_delivery"]
+    first = order.events[0]
+    assert first.from_state is None and first.to_state == "pending" and first.actor_id
+
+
+def test_auto_receive_after_the_days_in_settings(world):
+    from datetime import timedelta
+
+    order = world.order("shipped")
+    order.shipped_at -= timedelta(days=8)
+    db.session.commit()
+    assert workflow.auto_receive_shipped() == 1
+    order = db.session.get(Order, order.id)
+    assert order.state == "received" and order.events[-1].action == "auto_receive"
