@@ -16,4 +16,5 @@ db = SQLA(model_class=Model)
 migrate = Migrate()
 csrf = CSRFProtect()
 # FAB's security manager would make a Limiter of its own; ours hands it this one.
+# One per process: its storage is that of the app initialised last (one app in production).
 limiter = Limiter(key_func=get_remote_address)

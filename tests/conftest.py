@@ -48,6 +48,9 @@ def app_config(tmp_path_factory, **extra) -> dict:
         "MEDIA_ROOT": str(base / "media"),
         "SERVER_NAME": None,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
+        # The Limiter is one per process and takes the storage of the app made last; every
+        # test app counts in memory so that none points it at a Redis that is down.
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(extra)
     return config
