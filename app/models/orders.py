@@ -102,6 +102,9 @@ class FreightTemplate(Model):
     extra_kg_fee = Column(Numeric(12, 2), nullable=False, default=0)  # per started kg
     free_above = Column(Numeric(12, 2))
 
+    def province_list(self):
+        return ", ".join(self.provinces or [])
+
 
 class Order(Model):
     __tablename__ = "order"  # quoted by SQLAlchemy on every dialect

@@ -114,3 +114,72 @@ def line_for(spec: Spec, quantity: int, unit_price: Decimal) -> OrderLine:
                      outer_qty=unit.outer_qty, weight_kg=spec.weight_kg or 0,
                      unit_price=money(unit_price), quantity=quantity,
                      amount=money(Decimal(unit_price) * quantity))
+
+
+def save_order_settings(payments: dict[str, dict], deliveries: dict[str, dict]) -> None:
+    """Write payment methods (enabled, paid before shipping) and delivery options
+    (enabled, allowed payments) from the back-office form; all or nothing."""
+    for code in payments:
+        if code not in Pay.ALL:
+            raise ValidationError(_l("Unknown payment method."), "payments")
+    for code, values in deliveries.items():
+        if code not in Delivery.ALL:
+            raise ValidationError(_l("Unknown delivery option."), "deliveries")
+        unknown = set(values.get("allowed") or []) - set(Pay.ALL)
+        if unknown:
+            raise ValidationError(_l("Unknown payment method."), "deliveries")
+        if values.get("enabled") and not values.get("allowed"):
+            raise ValidationError(_l("An enabled delivery option needs at least one payment "
+                                     "method."), "deliveries")
+    if not any(v.get("enabled") for v in payments.values()):
+        raise ValidationError(_l("At least one payment method must stay on."), "payments")
+    if not any(v.get("enabled") for v in deliveries.values()):
+        raise ValidationError(_l("At least one delivery option must stay on."), "deliveries")
+    for order, code in enumerate(Pay.ALL):
+        values = payments.get(code, {})
+        row = db.session.get(PaymentMethodSetting, code) or PaymentMethodSetting(code=code)
+        row.enabled = bool(values.get("enabled"))
+        row.pay_before_shipping = bool(values.get("pay_before_shipping"))
+        row.sort_order = order
+        db.session.add(row)
+    for order, code in enumerate(Delivery.ALL):
+        values = deliveries.get(code, {})
+        row = db.session.get(DeliveryMethodSetting, code) or DeliveryMethodSetting(code=code)
+        row.enabled = bool(values.get("enabled"))
+        row.allowed_payments = [p for p in Pay.ALL if p in (values.get("allowed") or [])]
+        row.sort_order = order
+        db.session.add(row)
+    db.session.commit()
+
+
+def validate_freight_template(template: FreightTemplate, provinces_text: str | None) -> None:
+    template.name = (template.name or "").strip()
+    if not template.name:
+        raise ValidationError(_l("Please enter a name."), "name")
+    if provinces_text is not None:
+        names = [p.strip() for p in provinces_text.replace("，", ",").replace("、", ",")
+                 .split(",") if p.strip()]
+        template.provinces = names
+    if not template.provinces:
+        raise ValidationError(_l("Please list at least one province."), "provinces")
+    taken = {p for t in db.session.scalars(select(FreightTemplate).where(
+        FreightTemplate.id != (template.id or 0))) for p in (t.provinces or [])}
+    clash = sorted(taken & set(template.provinces))
+    if clash:
+        raise ValidationError(_l("These provinces already have a template: %(names)s",
+                                 names=", ".join(clash)), "provinces")
+    for name in ("first_kg", "first_fee", "extra_kg_fee", "free_above"):
+        value = getattr(template, name)
+        if value is not None and Decimal(value) < 0:
+            raise ValidationError(_l("Amounts cannot be negative."), name)
+    if template.first_kg is None or Decimal(template.first_kg) <= 0:
+        raise ValidationError(_l("The first weight must be more than 0 kg."), "first_kg")
+
+
+def validate_region_fee(row: RegionDeliveryFee) -> None:
+    for name in ("fee", "free_above"):
+        value = getattr(row, name)
+        if value is not None and Decimal(value) < 0:
+            raise ValidationError(_l("Amounts cannot be negative."), name)
+    if row.fee is None:
+        raise ValidationError(_l("Please enter the delivery fee."), "fee")
