@@ -42,11 +42,18 @@ def enqueue(fn, *args) -> None:
 
 
 def redis_connection(app=None):
+    """The app's Redis client (one connection pool per app and process), or None."""
     from redis import Redis
 
     app = app or current_app
     url = app.config.get("REDIS_URL")
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5) if url else None
+    if not url:
+        return None
+    client = app.extensions.get("pifa.redis")
+    if client is None:
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        app.extensions["pifa.redis"] = client
+    return client
 
 
 def get_queue(app=None):

@@ -171,11 +171,11 @@ def submit(customer, actor, data: dict) -> Order:
         raise ValidationError(_l("Please correct the lines marked in your cart first."),
                               "cart")
     delivery, payment = data.get("delivery"), data.get("payment")
-    checkout_rules.check_delivery_payment(delivery, payment, member)
+    paid_first = checkout_rules.check_delivery_payment(delivery, payment, member)
     order = Order(user_id=customer.id, member_id=member.id, region_id=member.region_id,
                   placed_by_id=actor.id, state=State.DRAFT, idempotency_key=key,
                   delivery_method=delivery, payment_method=payment,
-                  pay_before_shipping=checkout_rules.pay_before_shipping(payment),
+                  pay_before_shipping=paid_first,
                   payment_status="unpaid", order_no=f"TMP{key[:20]}",
                   remark=_text(data.get("remark"), 500),
                   invoice_title=_text(data.get("invoice_title"), 128),

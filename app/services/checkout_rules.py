@@ -36,12 +36,13 @@ def delivery_settings() -> dict[str, DeliveryMethodSetting]:
     return rows
 
 
-def options_for(member) -> dict[str, list[str]]:
+def options_for(member, payments=None) -> dict[str, list[str]]:
     """{delivery code: [payment codes]} this member may choose, in display order."""
-    payments = payment_settings()
+    payments = payments or payment_settings()
+    deliveries = delivery_settings()
     result = {}
     for code in Delivery.ALL:
-        setting = delivery_settings()[code]
+        setting = deliveries[code]
         if not setting.enabled:
             continue
         allowed = [p for p in Pay.ALL if p in (setting.allowed_payments or [])
@@ -52,8 +53,11 @@ def options_for(member) -> dict[str, list[str]]:
     return result
 
 
-def check_delivery_payment(delivery: str, payment: str, member) -> None:
-    options = options_for(member)
+def check_delivery_payment(delivery: str, payment: str, member) -> bool:
+    """Raise unless this member may pay so for this delivery; returns whether the
+    payment method must be paid before shipping."""
+    payments = payment_settings()
+    options = options_for(member, payments)
     if delivery not in options:
         raise ValidationError(_l("This delivery option is not available."), "delivery")
     if payment == Pay.MONTHLY and not (member is not None and member.monthly_settlement):
@@ -62,10 +66,7 @@ def check_delivery_payment(delivery: str, payment: str, member) -> None:
     if payment not in options[delivery]:
         raise ValidationError(_l("This payment method is not available with this delivery "
                                  "option."), "payment")
-
-
-def pay_before_shipping(payment: str) -> bool:
-    return bool(payment_settings()[payment].pay_before_shipping)
+    return bool(payments[payment].pay_before_shipping)
 
 
 def express_template(province: str | None) -> FreightTemplate | None:

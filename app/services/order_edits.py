@@ -8,10 +8,9 @@ is described in the event the customer sees.
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import OrderLine, PaymentMethodSetting, Spec
+from ..models import OrderLine, Spec
 from . import cart, checkout_rules
 from .errors import ValidationError
 from .orders_common import Delivery, Pay, held_quantity, recompute_totals, return_stock, take_stock
@@ -122,12 +121,11 @@ def _set_payment(ctx):
     method = ctx.data.get("method")
     if method not in Pay.ALL:
         raise ValidationError(_l("Please choose a payment method."), "method")
-    checkout_rules.check_delivery_payment(ctx.order.delivery_method, method, ctx.order.member)
-    setting = db.session.scalar(select(PaymentMethodSetting).where(
-        PaymentMethodSetting.code == method))
+    paid_first = checkout_rules.check_delivery_payment(ctx.order.delivery_method, method,
+                                                       ctx.order.member)
     before = ctx.order.payment_method
     ctx.order.payment_method = method
-    ctx.order.pay_before_shipping = bool(setting and setting.pay_before_shipping)
+    ctx.order.pay_before_shipping = paid_first
     ctx.event_data.update(op="set_payment", before=before, after=method)
 
 

@@ -133,12 +133,14 @@ def actor_roles(order, actor) -> set[str]:
         roles.add(CUSTOMER)
     if names & {ADMIN, CUSTOMER_SERVICE}:
         roles.add(CS)
-    salesman = scope.staff_profile(actor, StaffKind.SALESMAN)
-    if SALESMAN in names and salesman and order.region_id in {r.id for r in salesman.regions}:
-        roles.add(SALES)
-    driver = scope.staff_profile(actor, StaffKind.DRIVER)
-    if DRIVER in names and driver and order.driver_id == driver.id:
-        roles.add(DRIVER_ASSIGNED)
+    if SALESMAN in names:
+        salesman = scope.staff_profile(actor, StaffKind.SALESMAN)
+        if salesman and order.region_id in {r.id for r in salesman.regions}:
+            roles.add(SALES)
+    if DRIVER in names:
+        driver = scope.staff_profile(actor, StaffKind.DRIVER)
+        if driver and order.driver_id == driver.id:
+            roles.add(DRIVER_ASSIGNED)
     return roles
 
 
