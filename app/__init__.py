@@ -50,6 +50,19 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
 
 
+def _sqlite_foreign_keys(engine) -> None:
+    """SQLite enforces foreign keys (ON DELETE rules included) only when asked to."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 def create_app(config: dict | None = None) -> Flask:
     # PIFA_INSTANCE_DIR moves instance/ (its config.py and the SQLite file) elsewhere.
     instance = os.environ.get("PIFA_INSTANCE_DIR") or os.path.join(
@@ -64,6 +77,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .views import register_blueprints, register_views
 
     db.init_app(app)
+    with app.app_context():
+        _sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=os.path.abspath(
         os.path.join(app.root_path, "..", "migrations")))
     csrf.init_app(app)  # before AppBuilder, or FAB's API logins fail (FAB-NOTES section 9)

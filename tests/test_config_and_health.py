@@ -72,23 +72,95 @@ def test_healthz_sees_real_redis(app, tmp_path_factory, redis_url):
 
 
 def test_demo_data_is_idempotent(app, ctx):
+    import os
+
+    from sqlalchemy import func, select
+
     from app.demo import seed_demo
-    from app.models import Member, Region, StaffProfile
+    from app.models import (
+        Article,
+        Brand,
+        Category,
+        HomeBlock,
+        LevelPrice,
+        Member,
+        MemberLevel,
+        PackUnit,
+        Product,
+        ProductImage,
+        Region,
+        ShopSettings,
+        Spec,
+        StaffProfile,
+        Store,
+    )
+    from app.services import pricing, storefront, uploads
+
+    tables = (Region, StaffProfile, Member, MemberLevel, Category, Brand, PackUnit, Product,
+              Spec, LevelPrice, ProductImage, Article, Store, HomeBlock)
 
     def counts():
         sm = app.appbuilder.sm
-        return (db.session.query(sm.user_model).count(), db.session.query(Region).count(),
-                db.session.query(StaffProfile).count(), db.session.query(Member).count())
+        rows = [db.session.scalar(select(func.count()).select_from(sm.user_model))]
+        rows += [db.session.scalar(select(func.count()).select_from(t)) for t in tables]
+        files = sum(len(f) for _, _, f in os.walk(app.config["MEDIA_ROOT"]))
+        return rows, files
 
     assert seed_demo() > 0
     first = counts()
-    assert first == (9, 3, 4, 3)
+    assert first[0][:4] == [9, 3, 4, 3]
     assert seed_demo() == 0
     assert counts() == first
+
     statuses = sorted(m.status for m in db.session.query(Member))
     assert statuses == ["approved", "pending", "rejected"]
     qionghai = db.session.query(Region).filter_by(name="琼海").one()
     assert not [s for s in qionghai.staff if s.kind == "salesman"]
+
+    levels = db.session.scalars(select(MemberLevel).order_by(MemberLevel.sort_order)).all()
+    assert [lv.name for lv in levels] == ["普通", "银牌", "金牌"]
+    assert db.session.scalar(select(ShopSettings)).default_level.name == "普通"
+    approved = db.session.query(Member).filter_by(status="approved").one()
+    assert approved.phone == "13900000031" and approved.level.name == "银牌"
+    storage = uploads.get_storage()
+    for member in db.session.query(Member):  # complete profiles, photos kept private
+        assert member.shop_photo.startswith("private/") and storage.exists(member.shop_photo)
+        assert member.licence_photo.startswith("private/")
+
+    assert all(c.level == len(c.path_name().split(" / ")) <= 3
+               for c in db.session.query(Category))
+    products = db.session.query(Product).all()
+    assert len(products) >= 55
+    assert len([p for p in products if not p.on_shelf]) == 2
+    for product in products:
+        assert product.specs and product.images and product.brand and product.category
+        assert product.cover == product.images[0].key and storage.exists(product.cover)
+        assert not product.category.children  # products sit in leaf categories
+        assert product.item_no.lower() in product.search_text
+    specs = db.session.query(Spec).all()
+    for spec in specs:
+        unit = spec.pack_unit
+        assert unit.inner_qty >= 1 and unit.outer_qty % unit.inner_qty == 0
+        assert spec.stock > 0 and spec.stock % unit.inner_qty == 0
+        assert spec.base_price > 0 and spec.weight_kg > 0
+        assert all(lp.price <= spec.base_price for lp in spec.level_prices)
+    gold = levels[2]
+    # one spec has no 金牌 price: a 金牌 member pays its base price (the fallback)
+    without_gold = [s for s in specs if gold.id not in {lp.level_id for lp in s.level_prices}]
+    assert len(without_gold) == 1
+    spec = without_gold[0]
+    assert pricing.unit_price(spec, pricing.PriceAccess(True, gold.id)) == spec.base_price
+
+    found = storefront.search_products("kqs", 1, pricing.PriceAccess(True))
+    assert found.total >= 1 and all("矿泉水" in c.product.name for c in found.items)
+    blocks = db.session.scalars(select(HomeBlock).order_by(HomeBlock.position)).all()
+    assert [b.kind for b in blocks] == ["banner", "icon_nav", "notice", "products", "products",
+                                        "articles"]
+    assert len(blocks[0].items) == 3 and 6 <= len(blocks[1].items) <= 8
+    assert all(i.link.startswith("/category/") and storage.exists(i.image)
+               for b in blocks[:2] for i in b.items)
+    assert sorted(a.kind for a in db.session.query(Article)) == ["announcement", "article",
+                                                                 "page"]
 
 
 def test_catalogs_are_complete():

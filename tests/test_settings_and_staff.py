@@ -119,8 +119,10 @@ def test_driver_without_plate_or_region_is_refused(app, make):
         token = csrf_token(client, "/admin/staff/add")
         form = {"csrf_token": token, "name": "司机", "phone": "13800000998", "kind": "driver",
                 "password": "driver2026", **data}
-        resp = client.post("/admin/staff/add", data=form)
-        assert resp.status_code == 200  # the form again, with the message
+        resp = client.post("/admin/staff/add", data={**form, "active": "y"})
+        assert resp.status_code == 400  # the form again, with what was typed and the message
+        html = resp.get_data(as_text=True)
+        assert "13800000998" in html and "alert" in html
     with app.app_context():
         assert db.session.scalar(select(StaffProfile)) is None
         assert accounts.find_account("13800000998") is None
@@ -168,3 +170,14 @@ def test_default_member_level_is_a_setting(app, make):
     assert saved_settings(app).default_level_id == level_id
     assert post_settings(client, default_level_id="999").status_code == 400
     assert saved_settings(app).default_level_id == level_id
+
+
+def test_an_active_checkbox_can_be_unticked(app, make):
+    client = admin_client(app, make)
+    region = make.region(name="儋州")
+    token = csrf_token(client, f"/admin/regions/edit/{region.id}")
+    resp = client.post(f"/admin/regions/edit/{region.id}", data={
+        "csrf_token": token, "name": "儋州", "sort_order": "3"})  # "active" left unticked
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Region, region.id).active is False

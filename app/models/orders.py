@@ -182,7 +182,8 @@ class OrderLine(Model):
     id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
-    spec_id = Column(Integer, ForeignKey("spec.id"), index=True)
+    # Kept when the spec is deleted later: the line holds its own copy of what it was.
+    spec_id = Column(Integer, ForeignKey("spec.id", ondelete="SET NULL"), index=True)
     # What was ordered, as it was at that moment.
     product_name = Column(String(128), nullable=False)
     model = Column(String(64))

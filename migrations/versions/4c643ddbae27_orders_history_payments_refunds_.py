@@ -179,7 +179,7 @@ def upgrade():
     sa.Column('out_of_stock', sa.Boolean(), nullable=False),
     sa.Column('price_note', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['spec_id'], ['spec.id'], ),
+    sa.ForeignKeyConstraint(['spec_id'], ['spec.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('order_line', schema=None) as batch_op:

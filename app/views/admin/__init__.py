@@ -18,11 +18,27 @@ def add(appbuilder, view, name, label, category, icon=None):
 
 
 def register(appbuilder) -> None:
+    from .catalog import (
+        BrandView,
+        CategoryView,
+        MemberLevelView,
+        PackUnitView,
+        ProductView,
+        TagView,
+    )
+    from .content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
     from .members import MemberView
     from .messages import MessageLogView
     from .regions import RegionView, StaffProfileView
     from .settings import SettingsView
 
+    add(appbuilder, ProductView, "Products", _l("Products"), CATALOG, "fa-cube")
+    add(appbuilder, CategoryView, "Categories", _l("Categories"), CATALOG, "fa-sitemap")
+    add(appbuilder, BrandView, "Brands", _l("Brands"), CATALOG, "fa-copyright")
+    add(appbuilder, TagView, "Tags", _l("Tags"), CATALOG, "fa-tag")
+    add(appbuilder, PackUnitView, "Spec library", _l("Spec library"), CATALOG, "fa-cubes")
+    add(appbuilder, MemberLevelView, "Member levels", _l("Member levels"), CATALOG,
+        "fa-signal")
     add(appbuilder, MemberView, "Member list", _l("Member list"), MEMBERS, "fa-users")
     appbuilder.add_link("Pending approval", label=_l("Pending approval"),
                         href="/admin/members/list/?_flt_0_status=pending", icon="fa-user-plus",
@@ -32,5 +48,10 @@ def register(appbuilder) -> None:
                         category=MEMBERS[0], category_label=MEMBERS[1])
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
+    add(appbuilder, HomeBlockView, "Home decoration", _l("Home decoration"), APPS,
+        "fa-th-large")
+    appbuilder.add_view_no_menu(HomeBlockItemView)
+    add(appbuilder, ArticleView, "Articles", _l("Articles"), APPS, "fa-file-text-o")
+    add(appbuilder, StoreView, "Stores", _l("Stores"), APPS, "fa-map-pin")
     add(appbuilder, MessageLogView, "Message log", _l("Message log"), MESSAGES, "fa-envelope")
     add(appbuilder, SettingsView, "Basic settings", _l("Basic settings"), SETTINGS, "fa-cog")

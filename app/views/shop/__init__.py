@@ -1,20 +1,94 @@
-"""Storefront blueprint (customers and visitors)."""
+"""Storefront blueprint (customers and visitors).
 
-from flask import Blueprint, render_template
+Views translate HTTP into calls of app/services (storefront listings and the gate,
+pricing.price_access for what a person sees, cart.add_to_cart for the cart rule) and
+render the result; they decide no rule themselves.
+
+Closed mode (对外开放 off): every page of this blueprint shows one landing page unless
+storefront.shop_is_open_for(current_user), except the endpoints in OPEN_WHEN_CLOSED.
+"""
+
+from flask import Blueprint, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Member
-from ...services import accounts
+from ...services import accounts, cart, content, pricing, storefront, uploads
+from ...services.errors import ValidationError
 from ..guards import signed_in
 
 bp = Blueprint("shop", __name__)
 
+# Endpoints of this blueprint that stay reachable in closed mode (each still applies
+# its own guard, e.g. /me needs a signed-in user). Sign-in, registration and the
+# profile form live in other blueprints (auth, member), which this gate does not cover.
+OPEN_WHEN_CLOSED = {"shop.me"}
 
-@bp.route("/")
-def home():
-    return render_template("shop/home.html", tab="home")
+
+@bp.before_request
+def _closed_mode_gate():
+    if request.endpoint in OPEN_WHEN_CLOSED:
+        return None
+    if storefront.shop_is_open_for(current_user):
+        return None
+    return render_template("shop/landing.html")
+
+
+def price_access() -> pricing.PriceAccess:
+    return pricing.price_access(current_user)
+
+
+def cart_count() -> int:
+    """Lines in the cart, counted once per request (the tab bar's badge)."""
+    if "pifa_cart_count" not in g:
+        g.pifa_cart_count = cart.cart_count(current_user)
+    return g.pifa_cart_count
+
+
+def page_url(number: int) -> str:
+    """This page's URL with ?page=number (the other query arguments kept)."""
+    values = {**request.args.to_dict(), **(request.view_args or {}), "page": number}
+    return url_for(request.endpoint, **values)
+
+
+def page_arg() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.context_processor
+def _shop_context():
+    return {"cart_count": cart_count, "page_url": page_url,
+            "hidden_price_text": pricing.HIDDEN_TEXT}
+
+
+@bp.app_template_filter("yuan")
+def yuan(value) -> str:
+    """A Decimal amount as ¥12.50 (templates only get amounts the pricing service returned)."""
+    return f"¥{value:.2f}"
+
+
+@bp.app_template_filter("media")
+def media_url(key: str | None, thumb: bool = False) -> str | None:
+    if not key:
+        return None
+    return "/media/" + (uploads.thumb_key_of(key) if thumb else key)
+
+
+@bp.app_template_filter("shop_link")
+def shop_link(link: str | None) -> str | None:
+    """A home-block link if it is a path inside the shop (content.safe_link), else None."""
+    try:
+        return content.safe_link(link)
+    except ValidationError:
+        return None
+
+
+@bp.app_template_filter("packing")
+def packing(unit) -> str:
+    """20 把/盒 · 400 把/箱"""
+    return (f"{unit.inner_qty} {unit.base_unit}/{unit.inner_unit} · "
+            f"{unit.outer_qty} {unit.base_unit}/{unit.outer_unit}")
 
 
 @bp.route("/me")
@@ -24,3 +98,6 @@ def me():
     return render_template("shop/me.html", tab="me", member=member,
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user))
+
+
+from . import browse, ordering, pages  # noqa: E402,F401  (their routes join bp)

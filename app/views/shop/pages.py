@@ -1,0 +1,20 @@
+"""Stores (门店, for navigation only) and published articles."""
+
+from flask import abort, render_template
+
+from . import bp, lookups, page_arg
+
+
+@bp.route("/stores")
+def stores():
+    listing = lookups.stores(page_arg())
+    return render_template("shop/stores.html", tab="home", listing=listing,
+                           map_urls={s.id: lookups.map_url(s) for s in listing.items})
+
+
+@bp.route("/articles/<int:article_id>")
+def article(article_id):
+    found = lookups.published_article(article_id)
+    if found is None:
+        abort(404)
+    return render_template("shop/article.html", tab="home", article=found)
