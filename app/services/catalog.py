@@ -75,19 +75,17 @@ def check_category_deletable(category: Category) -> None:
         raise ValidationError(_l("This category still has products; move them first."), "name")
 
 
-def category_tree() -> list[Category]:
-    """Top-level categories, with children loaded (three levels, three queries at most)."""
-    rows = db.session.scalars(select(Category).where(Category.active.is_(True))
-                              .order_by(Category.sort_order, Category.id)).all()
-    return [c for c in rows if c.parent_id is None]
-
-
 def descendant_ids(category: Category) -> list[int]:
-    ids, stack = [], [category]
+    """The category and its active subcategories, from one query of the whole tree."""
+    children: dict[int | None, list[int]] = {}
+    for cat_id, parent_id in db.session.execute(
+            select(Category.id, Category.parent_id).where(Category.active.is_(True))):
+        children.setdefault(parent_id, []).append(cat_id)
+    ids, stack = [], [category.id]
     while stack:
         node = stack.pop()
-        ids.append(node.id)
-        stack.extend(node.children)
+        ids.append(node)
+        stack.extend(children.get(node, []))
     return ids
 
 

@@ -38,12 +38,11 @@ NO_PRICES = PriceAccess(False)
 
 def price_access(user) -> PriceAccess:
     """Decide once per request what this person may see."""
-    if has_request_context() and getattr(g, "pifa_price_access_user", None) is user:
-        return g.pifa_price_access
-    access = _decide(user)
-    if has_request_context():
-        g.pifa_price_access_user, g.pifa_price_access = user, access
-    return access
+    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    cache = g.setdefault("pifa_price_access", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _decide(user)
+    return cache[key]
 
 
 def _decide(user) -> PriceAccess:

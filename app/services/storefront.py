@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -27,6 +27,8 @@ from . import catalog, pricing, search
 from .settings import get_settings
 
 PER_PAGE = 20
+# Cards need neither the search text nor the description.
+CARD_ONLY = (defer(Product.search_text), defer(Product.description))
 
 
 def shop_is_open_for(user) -> bool:
@@ -95,7 +97,7 @@ def _listing(where, page: int, per_page: int, access) -> Page:
     base = select(Product).where(Product.on_shelf.is_(True), *where)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     products = db.session.scalars(
-        base.options(selectinload(Product.specs))
+        base.options(selectinload(Product.specs), *CARD_ONLY)
         .order_by(Product.sort_order, Product.id)
         .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(cards(products, access), total, page, per_page)
@@ -119,7 +121,8 @@ def search_products(q: str | None, page, access, per_page=PER_PAGE) -> Page:
 
 def product_detail(product_id: int, access) -> ProductCard | None:
     product = db.session.scalar(
-        select(Product).options(selectinload(Product.specs), selectinload(Product.images))
+        select(Product).options(selectinload(Product.specs), selectinload(Product.images),
+                                joinedload(Product.brand), selectinload(Product.tags))
         .where(Product.id == product_id, Product.on_shelf.is_(True)))
     return cards([product], access)[0] if product else None
 
@@ -151,7 +154,7 @@ def home_blocks(access) -> list[RenderedBlock]:
                 query = query.where(Product.id.in_(
                     select(product_tag.c.product_id).where(product_tag.c.tag_id == block.tag_id)))
             products = db.session.scalars(
-                query.options(selectinload(Product.specs))
+                query.options(selectinload(Product.specs), *CARD_ONLY)
                 .order_by(Product.sort_order, Product.id).limit(block.limit)).all()
             item.cards = cards(products, access)
         elif block.kind in (BlockKind.ARTICLES, BlockKind.NOTICE):

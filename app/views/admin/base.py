@@ -2,14 +2,14 @@
 
 from flask import g
 from flask_appbuilder import ModelView, expose, has_access
-from wtforms import BooleanField
-from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, DateTime
 from sqlalchemy import inspect as sa_inspect
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
 
 from ...extensions import db
 from ...services.errors import DomainError

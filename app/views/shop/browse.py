@@ -2,8 +2,9 @@
 
 from flask import abort, render_template, request
 
+from ...services import navigation as lookups
 from ...services import search, storefront
-from . import bp, lookups, page_arg, price_access
+from . import bp, page_arg, price_access
 
 
 @bp.route("/")

@@ -2,7 +2,8 @@
 
 from flask import abort, render_template
 
-from . import bp, lookups, page_arg
+from ...services import navigation as lookups
+from . import bp, page_arg
 
 
 @bp.route("/stores")

@@ -1,18 +1,15 @@
-"""Read-only lookups the storefront pages need that app/services/storefront.py lacks.
+"""Storefront navigation and lookups: the category tree, brands, stores, articles.
 
-Each is one fixed query (no query per row). They decide nothing the services decide
-(prices, the cart rule, the gate); they belong in services/storefront.py and can move
-there unchanged.
-"""
+Each is one fixed query (no query per row)."""
 
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import func, select
 
-from ...extensions import db
-from ...models import Article, Brand, Category, Store
-from ...services.storefront import Page
+from ..extensions import db
+from ..models import Article, Brand, Category, Store
+from .storefront import Page
 
 BRANDS_PER_PAGE = 30
 STORES_PER_PAGE = 20
