@@ -143,6 +143,15 @@ class Factory:
             db.session.commit()
             return _Ref(region.id, region.name)
 
+    def _default_region(self):
+        from app.models import Region
+
+        with self.app.app_context():
+            found = db.session.query(Region).filter_by(name="测试默认区域").first()
+            if found is not None:
+                return _Ref(found.id, found.name)
+        return self.region(name="测试默认区域")
+
     def staff(self, kind, regions, mobile=None, name="员工", plate="琼A·12345"):
         from app.models import Region, StaffProfile
         from app.services import staff
@@ -161,10 +170,17 @@ class Factory:
         from app.security import CUSTOMER
 
         user = self.user(CUSTOMER, mobile=mobile)
+        if region is None:
+            region = self._default_region()
         with self.app.app_context():
+            complete = status != "incomplete"  # photos keys stand in for uploaded photos
             member = Member(user_id=user.id, shop_name=shop, contact_name="联系人",
                             phone=user.mobile, address="海口市某路 1 号",
-                            region_id=region.id if region else None, status=status)
+                            region_id=region.id if region else None, status=status,
+                            shop_photo=f"private/member/t/s{uuid.uuid4().hex}.jpg"
+                            if complete else None,
+                            licence_photo=f"private/member/t/l{uuid.uuid4().hex}.jpg"
+                            if complete else None)
             db.session.add(member)
             db.session.commit()
             return _Ref(member.id, user.mobile, user_id=user.id)

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     Article,
-    Member,
     Category,
     HomeBlock,
     HomeBlockItem,
     LevelPrice,
+    Member,
     MemberLevel,
     PackUnit,
     Product,

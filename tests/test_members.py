@@ -78,7 +78,7 @@ def test_sign_up_refusals(app, client, case):
         resp = _register(client, phone, code)
     elif case == "reused":
         assert _register(client, phone, code).status_code == 302
-        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me")})
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/profile")})
         resp = _register(client, phone, code, password="other2026b")
     elif case == "weak":
         resp = _register(client, phone, code, password="12345678")

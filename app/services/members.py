@@ -88,7 +88,8 @@ def needs_profile(user) -> bool:
     """The profile gate: a signed-in customer whose profile is not complete yet."""
     if CUSTOMER not in accounts.role_names(user):
         return False
-    return not is_complete(member_of(user))
+    member = member_of(user)
+    return member is not None and not is_complete(member)
 
 
 def save_profile(user, data: dict, shop_photo=None, licence_photo=None) -> Member:

@@ -8,13 +8,14 @@ Closed mode (对外开放 off): every page of this blueprint shows one landing p
 storefront.shop_is_open_for(current_user), except the endpoints in OPEN_WHEN_CLOSED.
 """
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Member
-from ...services import accounts, cart, content, pricing, storefront, uploads
+from ...services import accounts, cart, content, inbox, members, pricing, storefront, uploads
 from ...services.errors import ValidationError
 from ..guards import signed_in
 
@@ -26,6 +27,11 @@ bp = Blueprint("shop", __name__)
 OPEN_WHEN_CLOSED = {"shop.me"}
 
 
+# Pages a signed-in customer reaches only with a complete profile (the profile gate).
+NEEDS_PROFILE = {"shop.product", "shop.me", "shop.cart", "shop.checkout", "shop.orders",
+                 "shop.order"}
+
+
 @bp.before_request
 def _closed_mode_gate():
     if request.endpoint in OPEN_WHEN_CLOSED:
@@ -33,6 +39,15 @@ def _closed_mode_gate():
     if storefront.shop_is_open_for(current_user):
         return None
     return render_template("shop/landing.html")
+
+
+@bp.before_request
+def _profile_gate():
+    if request.endpoint in NEEDS_PROFILE and current_user.is_authenticated and \
+            members.needs_profile(current_user):
+        flash(_("Please complete your profile to continue."), "warning")
+        return redirect(url_for("member.profile"))
+    return None
 
 
 def price_access() -> pricing.PriceAccess:
@@ -95,9 +110,13 @@ def packing(unit) -> str:
 @signed_in
 def me():
     member = db.session.scalar(select(Member).where(Member.user_id == current_user.id))
+    from ...services import orders_view
+
     return render_template("shop/me.html", tab="me", member=member,
                            name=accounts.display_name(current_user),
-                           entries=accounts.me_entries(current_user))
+                           entries=accounts.me_entries(current_user),
+                           unread=inbox.unread_count(current_user),
+                           order_counts=orders_view.tab_counts(current_user) if member else {})
 
 
 from . import browse, ordering, pages  # noqa: E402,F401  (their routes join bp)
