@@ -202,10 +202,12 @@ def make(app):
 
 
 def csrf_token(client, url="/auth/login") -> str:
-    html = client.get(url).get_data(as_text=True)
+    resp = client.get(url)
+    html = resp.get_data(as_text=True)
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    assert match, f"no CSRF token on {url}"
+        r'value="([^"]+)"[^>]*name="csrf_token"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {url} ({resp.status_code} {html[:300]!r})"
     return match[1]
 
 

@@ -310,3 +310,27 @@ def frequent_specs(user, limit=12) -> list[tuple[Product, Spec, int]]:
         .where(Spec.id.in_([r[0] for r in rows])))}
     return [(specs[sid].product, specs[sid], n) for sid, n in rows if sid in specs
             and specs[sid].active and specs[sid].product.on_shelf]
+
+
+@dataclass
+class Quote:
+    goods_total: Decimal
+    freight: Decimal | None  # None: this delivery cannot reach the address
+    total: Decimal | None
+    weight_kg: Decimal
+    error: object = None
+
+
+def quote(customer, delivery: str | None, province: str | None) -> Quote:
+    """What the checkout page shows before submitting; writes nothing."""
+    member = db.session.scalar(select(Member).where(Member.user_id == customer.id))
+    view = cart_view(customer, member)
+    goods = money(sum((r.subtotal or 0) for r in view.rows))
+    weight = sum((Decimal(r.spec.weight_kg or 0) * r.line.quantity for r in view.rows),
+                 Decimal("0"))
+    try:
+        fee = checkout_rules.freight(delivery, member.region_id if member else None, province,
+                                     goods, weight)
+    except ValidationError as exc:
+        return Quote(goods, None, None, weight, exc.message)
+    return Quote(goods, fee, money(goods + fee), weight)

@@ -9,7 +9,7 @@ import mimetypes
 from flask import Blueprint, Response, abort
 from flask_login import current_user
 
-from ..services import members
+from ..services import members, orders_media
 from ..services.errors import NotFound
 from ..services.uploads import get_storage, is_public_key
 
@@ -21,6 +21,9 @@ def _allowed(key: str) -> bool:
         return True
     if not key.startswith("private/") or ".." in key:
         return False
+    parts = key.split("/")
+    if len(parts) > 3 and parts[1] == "order":  # private/order/<id>/...: the order's people
+        return orders_media.can_view_order_file(current_user, parts[2])
     try:
         members.member_for_photo(current_user, key)
     except NotFound:

@@ -119,4 +119,4 @@ def me():
                            order_counts=orders_view.tab_counts(current_user) if member else {})
 
 
-from . import browse, ordering, pages  # noqa: E402,F401  (their routes join bp)
+from . import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)

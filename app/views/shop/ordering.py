@@ -45,4 +45,7 @@ def cart_add():
         flash(str(exc.message), "danger")
         return product_page(card, exc.status_code, quantities)
     flash(_("Added to the cart."), "success")
+    target = request.form.get("back") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        back = target  # e.g. the frequently-bought list adds and stays
     return redirect(back)

@@ -1,0 +1,20 @@
+"""Who may open an order's private files (delivery-note photos, refund photos): exactly
+the people who may see the order (scope.order_condition); anyone else gets 404."""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Order
+from . import scope
+
+
+def order_folder(order_id: int, kind: str) -> str:
+    """Upload folder of an order's files: private/order/<id>/<kind>/..."""
+    return f"order/{int(order_id)}/{kind}"
+
+
+def can_view_order_file(user, order_id_text: str) -> bool:
+    if not order_id_text.isdigit():
+        return False
+    return db.session.scalar(select(Order.id).where(
+        Order.id == int(order_id_text), scope.order_condition(user))) is not None

@@ -1,0 +1,206 @@
+"""Cart, checkout and the customer's order centre. Rules live in services (checkout,
+checkout_rules, workflow, orders_view); these views only translate HTTP to them."""
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...extensions import db
+from ...services import (
+    checkout,
+    checkout_rules,
+    members,
+    orders_media,
+    orders_view,
+    scope,
+    workflow,
+)
+from ...services.errors import DomainError
+from ...services.orders_common import (
+    CUSTOMER_LABELS,
+    CUSTOMER_TABS,
+    DELIVERY_LABELS,
+    PAYMENT_LABELS,
+    PAYMENT_STATUS_LABELS,
+    SHIP_METHOD_LABELS,
+    STAFF_LABELS,
+    held_quantity,
+)
+from ..guards import signed_in
+from . import bp
+
+
+@bp.context_processor
+def _order_labels():
+    return {"customer_labels": CUSTOMER_LABELS, "delivery_labels": DELIVERY_LABELS,
+            "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
+            "ship_method_labels": SHIP_METHOD_LABELS, "staff_labels": STAFF_LABELS}
+
+
+# ---- cart -------------------------------------------------------------------------------
+
+@bp.route("/cart")
+@signed_in
+def cart():
+    view = checkout.cart_view(current_user)
+    return render_template("shop/cart.html", tab="cart", view=view)
+
+
+@bp.route("/cart/update", methods=["POST"])
+@signed_in
+def cart_update():
+    try:
+        if request.form.get("remove"):
+            checkout.remove_cart_line(current_user, request.form.get("line_id"))
+        else:
+            checkout.set_cart_quantity(current_user, request.form.get("line_id"),
+                                       request.form.get("quantity"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    return redirect(url_for("shop.cart"))
+
+
+# ---- checkout -----------------------------------------------------------------------------
+
+def _checkout_page(values: dict, error=None, status=200):
+    member = members.member_of(current_user)
+    options = checkout_rules.options_for(member)
+    view = checkout.cart_view(current_user)
+    if not view.rows:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("shop.cart"))
+    delivery = values.get("delivery") if values.get("delivery") in options else \
+        next(iter(options), None)
+    payments = options.get(delivery, [])
+    payment = values.get("payment") if values.get("payment") in payments else \
+        (payments[0] if payments else None)
+    addresses = checkout.addresses(current_user)
+    address_id = values.get("address_id") or (str(addresses[0].id) if addresses else "")
+    chosen = next((a for a in addresses if str(a.id) == str(address_id)), None)
+    new_address = values if not chosen else {}
+    if not addresses and not values.get("street"):
+        new_address = checkout.default_address_values(member)
+    province = chosen.province if chosen else new_address.get("province")
+    quote = checkout.quote(current_user, delivery, province)
+    from ...services.settings import get_settings
+
+    return render_template(
+        "shop/checkout.html", tab="cart", view=view, options=options, delivery=delivery,
+        payment=payment, payments=payments, addresses=addresses, chosen=chosen,
+        new_address=new_address, quote=quote, member=member, values=values,
+        key=values.get("idempotency_key") or uuid.uuid4().hex, error=error,
+        settings=get_settings()), status
+
+
+@bp.route("/checkout", methods=["GET", "POST"], endpoint="checkout")
+@signed_in
+def checkout_page():
+    if request.method == "GET" or request.form.get("refresh"):
+        return _checkout_page(request.values.to_dict())
+    data = request.form.to_dict()
+    if data.get("address_id") == "new":
+        data.pop("address_id")
+    try:
+        order = checkout.submit(current_user, current_user, data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _checkout_page(request.form.to_dict(), error=str(exc.message),
+                              status=exc.status_code)
+    flash(_("Your order %(no)s has been submitted.", no=order.order_no), "info")
+    return redirect(url_for("shop.order", order_no=order.order_no))
+
+
+# ---- order centre ---------------------------------------------------------------------------
+
+@bp.route("/orders")
+@signed_in
+def orders():
+    tab = request.args.get("tab", "all")
+    if tab not in {key for key, _l, _s in CUSTOMER_TABS}:
+        tab = "all"
+    rows, next_before = orders_view.customer_orders(current_user, tab,
+                                                    request.args.get("before", type=int))
+    return render_template("shop/orders.html", tab="me", tabs=CUSTOMER_TABS, current=tab,
+                           rows=rows, next_before=next_before,
+                           counts=orders_view.tab_counts(current_user))
+
+
+def _my_order(order_no):
+    try:
+        order = scope.get_order(current_user, order_no=order_no)
+    except DomainError:
+        abort(404)
+    if order.user_id != current_user.id:  # staff see orders in their own ends, not here
+        abort(404)
+    return order
+
+
+@bp.route("/orders/<order_no>")
+@signed_in
+def order(order_no):
+    found = _my_order(order_no)
+    return render_template("shop/order.html", tab="me", order=found,
+                           history=orders_view.customer_history(found),
+                           actions=workflow.allowed_actions(found, current_user),
+                           held=held_quantity)
+
+
+@bp.route("/orders/<order_no>/<action>", methods=["POST"])
+@signed_in
+def order_action(order_no, action):
+    found = _my_order(order_no)
+    try:
+        if action == "reorder":
+            checkout.reorder(current_user, found)
+            flash(_("The products are in your cart again; any changes are shown there."),
+                  "info")
+            return redirect(url_for("shop.cart"))
+        if action not in ("cancel", "confirm_receipt"):
+            abort(404)
+        workflow.apply(found, action, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("Order cancelled.") if action == "cancel" else _("Receipt confirmed."), "info")
+    return redirect(url_for("shop.order", order_no=order_no))
+
+
+@bp.route("/orders/<order_no>/refund", methods=["GET", "POST"])
+@signed_in
+def order_refund(order_no):
+    found = _my_order(order_no)
+    error = None
+    if request.method == "POST":
+        lines = [{"line_id": line.id, "quantity": request.form.get(f"qty_{line.id}") or "0"}
+                 for line in found.lines]
+        from ...services import uploads
+
+        stored = []
+        try:
+            for photo in request.files.getlist("photos")[:6]:
+                if photo and photo.filename:
+                    folder = orders_media.order_folder(found.id, "refund")
+                    stored.append(uploads.save_image(photo, private=True, folder=folder).key)
+            workflow.apply(found, "request_refund", current_user,
+                           reason=request.form.get("reason"), lines=lines, photos=stored)
+        except DomainError as exc:
+            db.session.rollback()
+            for key in stored:
+                uploads.delete_image(key)
+            error = str(exc.message)
+        else:
+            flash(_("Your refund request has been sent to customer service."), "info")
+            return redirect(url_for("shop.order", order_no=order_no))
+    return render_template("shop/refund.html", tab="me", order=found, error=error,
+                           held=held_quantity), 400 if error else 200
+
+
+@bp.route("/frequent")
+@signed_in
+def frequent():
+    return render_template("shop/frequent.html", tab="me",
+                           items=checkout.frequent_specs(current_user))
