@@ -29,6 +29,7 @@ def register(appbuilder) -> None:
     from .content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
     from .members import MemberView
     from .messages import MessageLogView
+    from .ordering import FreightTemplateView, OrderListView, OrderSettingsView, RegionFeeView
     from .regions import RegionView, StaffProfileView
     from .settings import SettingsView
 
@@ -46,6 +47,7 @@ def register(appbuilder) -> None:
     appbuilder.add_link("Hand over customers", label=_l("Hand over customers"),
                         href="/admin/members/handover", icon="fa-exchange",
                         category=MEMBERS[0], category_label=MEMBERS[1])
+    add(appbuilder, OrderListView, "Order list", _l("Order list"), ORDERS, "fa-list-alt")
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
     add(appbuilder, HomeBlockView, "Home decoration", _l("Home decoration"), APPS,
@@ -55,3 +57,8 @@ def register(appbuilder) -> None:
     add(appbuilder, StoreView, "Stores", _l("Stores"), APPS, "fa-map-pin")
     add(appbuilder, MessageLogView, "Message log", _l("Message log"), MESSAGES, "fa-envelope")
     add(appbuilder, SettingsView, "Basic settings", _l("Basic settings"), SETTINGS, "fa-cog")
+    add(appbuilder, OrderSettingsView, "Payment and delivery", _l("Payment and delivery"),
+        SETTINGS, "fa-truck")
+    add(appbuilder, FreightTemplateView, "Express freight", _l("Express freight"), SETTINGS,
+        "fa-balance-scale")
+    add(appbuilder, RegionFeeView, "Delivery fees", _l("Delivery fees"), SETTINGS, "fa-money")
