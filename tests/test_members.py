@@ -101,7 +101,7 @@ def test_five_tries_then_a_new_code_is_needed(app, client):
     for _ in range(5):
         assert _register(client, phone, wrong).status_code == 400
     resp = _register(client, phone, code)  # right code, but too late
-    assert resp.status_code == 400 and "新的验证码" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "错误次数过多" in resp.get_data(as_text=True)
 
 
 def test_resend_waits_a_minute_and_sending_is_rate_limited(app, client):
