@@ -80,7 +80,31 @@ CUSTOMERS = [
      MemberStatus.PENDING, None, "13800000012", None),
     ("13900000033", "郑店长", "琼海博鳌便利店", "琼海", "琼海市博鳌镇滨海大道 12 号",
      MemberStatus.REJECTED, "营业执照照片不清晰，请重新拍摄上传。", None, None),
+    ("13900000034", "林经理", "亚龙湾椰林度假酒店", "三亚", "三亚市吉阳区亚龙湾路 66 号",
+     MemberStatus.APPROVED, None, "13800000012", "金牌"),
+    ("13900000035", "符老板", "琼海万泉河宾馆", "琼海", "琼海市嘉积镇万泉河路 8 号",
+     MemberStatus.APPROVED, None, None, "普通"),
 ]
+
+# Demo orders: (customer mobile, state, delivery, payment, [(item no, packs)]).
+# 琼海 has no salesman, so customer service (小陈) moves its orders.
+ORDERS = [
+    ("13900000031", "pending", "delivery", "cod", [("QQ-KQS-550", 2), ("YD-TS-001", 1)]),
+    ("13900000031", "confirmed", "delivery", "bank", [("YK-TS-002", 2)]),
+    ("13900000031", "assigned", "delivery", "cod", [("QQ-KQS-550", 3), ("YK-SZ-001", 1)]),
+    ("13900000031", "delivered", "delivery", "cod", [("QQ-KQS-550", 1), ("YD-XF-001", 1)]),
+    ("13900000034", "pending", "delivery", "monthly", [("YD-XF-002", 2)]),
+    ("13900000034", "delivering", "delivery", "cod", [("YD-TS-001", 2), ("QQ-KQS-550", 2)]),
+    ("13900000034", "shipped", "express", "prepay", [("YK-YM-001", 1)]),
+    ("13900000034", "received", "delivery", "bank", [("YD-XZ-001", 1)]),
+    ("13900000035", "pending", "delivery", "cod", [("QQ-KQS-550", 1)]),
+    ("13900000035", "ready_for_pickup", "pickup", "bank", [("YD-TS-001", 1)]),
+    ("13900000035", "closed", "delivery", "cod", [("YK-SZ-001", 1)]),
+]
+REGION_FEES = [("海口", Decimal("10"), Decimal("300")), ("三亚", Decimal("30"), Decimal("800")),
+               ("琼海", Decimal("25"), Decimal("600"))]
+FREIGHT = ("海南及华南", ["海南省", "广东省", "广西壮族自治区"], Decimal("1"), Decimal("12"),
+           Decimal("3"), Decimal("500"))
 
 # ---- catalog ----------------------------------------------------------------------------
 
@@ -518,7 +542,9 @@ def seed_demo() -> int:
     packs = _seed_packs(created)
     _seed_products(categories, brands, tags, packs, levels, created)
     _seed_content(categories, tags, created)
+    _seed_delivery(created)
     db.session.commit()
+    _seed_orders(created)
     return len(created)
 
 
@@ -759,3 +785,91 @@ def _seed_content(categories, tags, created) -> None:
     block(4, BlockKind.PRODUCTS, "热销推荐", tag=tags[HOT], limit=6)
     block(5, BlockKind.PRODUCTS, "客房洗漱", category=categories["一次性洗漱"], limit=6)
     block(6, BlockKind.ARTICLES, "采购指南", article_kind=ArticleKind.ARTICLE, limit=3)
+
+
+def _seed_delivery(created) -> None:
+    from .models import FreightTemplate, RegionDeliveryFee
+
+    for name, fee, free_above in REGION_FEES:
+        region = _one(Region, name=name)
+        if db.session.get(RegionDeliveryFee, region.id) is None:
+            db.session.add(RegionDeliveryFee(region_id=region.id, fee=fee, free_above=free_above))
+            created.append(name)
+    name, provinces, first_kg, first_fee, extra, free_above = FREIGHT
+    if _one(FreightTemplate, name=name) is None:
+        db.session.add(FreightTemplate(name=name, provinces=provinces, first_kg=first_kg,
+                                       first_fee=first_fee, extra_kg_fee=extra,
+                                       free_above=free_above))
+        created.append(name)
+
+
+def _seed_orders(created) -> None:
+    """Orders in every state across the three regions, made through the real services
+    (cart, checkout, workflow), so their history and messages are real too."""
+    import uuid
+
+    from .models import DeliveryPhoto, Order, Product, Spec
+    from .services import cart, checkout, orders_media, workflow
+
+    if db.session.scalar(select(Order.id).limit(1)) is not None:
+        return  # loaded before
+    user = accounts.find_account
+    allowed_monthly = db.session.scalar(select(Member).where(
+        Member.user_id == user("13900000034").id))
+    allowed_monthly.monthly_settlement = True  # 统一结算 for this hotel
+    db.session.commit()
+    salesman_of = {"海口": "13800000011", "三亚": "13800000012", "琼海": "13800000002"}
+    driver_of = {"海口": "13800000021", "三亚": "13800000022", "琼海": "13800000021"}
+    for mobile, state, delivery, payment, items in ORDERS:
+        customer = user(mobile)
+        member = db.session.scalar(select(Member).where(Member.user_id == customer.id))
+        region = member.region.name
+        quantities = {}
+        for item_no, packs in items:
+            spec = db.session.scalar(select(Spec).join(Product).where(
+                Product.item_no == item_no).order_by(Spec.id).limit(1))
+            quantities[spec.id] = spec.pack_unit.inner_qty * packs
+        cart.add_to_cart(customer, quantities)
+        order = checkout.submit(customer, customer, {
+            "idempotency_key": uuid.uuid4().hex, "delivery": delivery, "payment": payment,
+            "province": "海南省", "city": f"{region}市", "district": "",
+            "street": member.address, "contact": member.contact_name, "phone": member.phone})
+        staff_user = user(salesman_of[region])
+        driver_profile = db.session.scalar(select(StaffProfile).where(
+            StaffProfile.phone == driver_of[region], StaffProfile.kind == StaffKind.DRIVER))
+        driver = user(driver_of[region])
+        steps = {
+            "pending": [],
+            "confirmed": [("confirm", staff_user, {})],
+            "assigned": [("confirm", staff_user, {}),
+                         ("assign_driver", staff_user, {"driver_id": driver_profile.id})],
+            "delivering": [("confirm", staff_user, {}),
+                           ("assign_driver", staff_user, {"driver_id": driver_profile.id}),
+                           ("start_delivery", driver, {})],
+            "delivered": [("confirm", staff_user, {}),
+                          ("assign_driver", staff_user, {"driver_id": driver_profile.id}),
+                          ("start_delivery", driver, {}), ("photo", driver, {}),
+                          ("complete_delivery", driver, {"cash_collected": "AUTO"})],
+            "shipped": [("confirm", staff_user, {}),
+                        ("mark_paid", staff_user, {"note": "工行转账已到账"}),
+                        ("ship", staff_user, {"ship_method": "express",
+                                              "note": "顺丰速运 SF1428 5570 2231"})],
+            "ready_for_pickup": [("confirm", staff_user, {}), ("ready_for_pickup", staff_user, {})],
+            "received": [("confirm", staff_user, {}),
+                         ("ship", staff_user, {"ship_method": "logistics",
+                                               "note": "德邦物流 DPK 2026 1125 88"}),
+                         ("confirm_receipt", customer, {})],
+            "closed": [("close", staff_user, {"reason": "客户电话取消：已从别处补货"})],
+        }[state]
+        for action, actor, data in steps:
+            if action == "photo":
+                key = _store_png(demo_images.delivery_note(order.order_no, member.shop_name),
+                                 orders_media.order_folder(order.id, "delivery"), private=True)
+                db.session.add(DeliveryPhoto(order_id=order.id, key=key,
+                                             uploaded_by_id=actor.id))
+                db.session.commit()
+                continue
+            if data.get("cash_collected") == "AUTO":
+                data = {"cash_collected": str(order.total)}
+            workflow.apply(order, action, actor, **data)
+        created.append(order.order_no)

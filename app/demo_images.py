@@ -260,3 +260,25 @@ def licence(shop_name: str, holder: str, number: str, size: tuple = (800, 560)) 
     _text(draw, (w * 0.12, h * 0.62), number, int(h * 0.05), INK, anchor="lm")
     draw.ellipse((w * 0.66, h * 0.58, w * 0.86, h * 0.58 + w * 0.2), outline=red, width=6)
     return _png(im)
+
+
+def delivery_note(order_no: str, shop_name: str, size: tuple = (900, 1200)) -> bytes:
+    """A photographed, signed delivery note (出库签收单) for the demo orders."""
+    im = Image.new("RGB", size, (238, 236, 228))
+    draw = ImageDraw.Draw(im)
+    w, h = size
+    draw.rectangle((40, 40, w - 40, h - 40), fill=(252, 251, 246), outline=(170, 165, 150),
+                   width=3)
+    _text(draw, (w // 2, 110), "出库签收单", 44, (40, 40, 40), fallback="DELIVERY NOTE")
+    draw.text((80, 190), f"No. {order_no}", fill=(60, 60, 60), font=_font(28))
+    _text(draw, (80, 240), shop_name, 28, (60, 60, 60), anchor="lm")
+    for row in range(8):
+        y = 320 + row * 70
+        draw.line((80, y, w - 80, y), fill=(200, 196, 185), width=2)
+    _text(draw, (80, h - 250), "签收人：", 28, (60, 60, 60), fallback="Signed:", anchor="lm")
+    # a scribbled signature
+    points = [(240 + i * 18, h - 250 + ((i * 37) % 29) - 14) for i in range(20)]
+    draw.line(points, fill=(30, 50, 140), width=5, joint="curve")
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()

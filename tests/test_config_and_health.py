@@ -108,20 +108,32 @@ def test_demo_data_is_idempotent(app, ctx):
 
     assert seed_demo() > 0
     first = counts()
-    assert first[0][:4] == [9, 3, 4, 3]
+    assert first[0][:4] == [11, 3, 4, 5]
     assert seed_demo() == 0
     assert counts() == first
 
     statuses = sorted(m.status for m in db.session.query(Member))
-    assert statuses == ["approved", "pending", "rejected"]
+    assert statuses == ["approved", "approved", "approved", "pending", "rejected"]
+    from app.models import Order
+
+    states = {o.state for o in db.session.query(Order)}
+    assert states == {"pending", "confirmed", "assigned", "delivering", "shipped",
+                      "ready_for_pickup", "delivered", "received", "closed"}
+    regions = {o.region.name for o in db.session.query(Order)}
+    assert regions == {"海口", "三亚", "琼海"}
+    states_list = sorted(o.state for o in db.session.query(Order))
+    assert len(states_list) == 11, states_list
+    delivered = db.session.query(Order).filter_by(state="delivered").one()
+    assert delivered.photos and delivered.payment_status == "paid"
     qionghai = db.session.query(Region).filter_by(name="琼海").one()
     assert not [s for s in qionghai.staff if s.kind == "salesman"]
 
     levels = db.session.scalars(select(MemberLevel).order_by(MemberLevel.sort_order)).all()
     assert [lv.name for lv in levels] == ["普通", "银牌", "金牌"]
     assert db.session.scalar(select(ShopSettings)).default_level.name == "普通"
-    approved = db.session.query(Member).filter_by(status="approved").one()
-    assert approved.phone == "13900000031" and approved.level.name == "银牌"
+    approved = {m.phone: m.level.name for m in db.session.query(Member).filter_by(
+        status="approved")}
+    assert approved == {"13900000031": "银牌", "13900000034": "金牌", "13900000035": "普通"}
     storage = uploads.get_storage()
     for member in db.session.query(Member):  # complete profiles, photos kept private
         assert member.shop_photo.startswith("private/") and storage.exists(member.shop_photo)
