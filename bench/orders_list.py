@@ -1,0 +1,159 @@
+"""The salesman's order list at scale: p95 of the first page and of a deep page (keyset
+`?before=`) with 10 thousand and with 5 million orders on PostgreSQL.
+
+    createdb -h 127.0.0.1 -U postgres pifa_orders_bench
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/pifa_orders_bench \\
+        .venv/bin/python bench/orders_list.py [--orders 5000000] [--requests 200]
+    dropdb -h 127.0.0.1 -U postgres pifa_orders_bench
+
+Orders are made by INSERT ... SELECT FROM generate_series inside PostgreSQL (not the ORM),
+spread over three regions; the salesman serves two. The pages are requested through the
+WSGI app as the signed-in salesman. PASS when each page at 5 million is at most 1.5x
+slower than at 10 thousand.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+os.environ.setdefault("PIFA_ENV", "development")
+
+from sqlalchemy import func, inspect, select, text  # noqa: E402
+
+SMALL = 10_000
+
+
+def build(url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.security import sync_roles
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            sys.exit("bench/orders_list.py needs PostgreSQL: set DATABASE_URL")
+        if inspect(db.engine).has_table("order") and \
+                db.session.scalar(select(func.count()).select_from(text('"order"'))):
+            sys.exit("refusing to run on a database that already has orders")
+        upgrade()
+        sync_roles(app.appbuilder)
+        db.session.commit()
+    return app
+
+
+def seed_people(app):
+    from app.extensions import db
+    from app.models import Member, Region, StaffProfile
+    from app.services import accounts, staff
+
+    with app.app_context():
+        regions = [Region(name=n, sort_order=i) for i, n in enumerate(("海口", "三亚", "琼海"))]
+        db.session.add_all(regions)
+        db.session.flush()
+        profile = StaffProfile(name="王建国", phone="13800000011", kind="salesman",
+                               regions=regions[:2], active=True)
+        staff.prepare_staff(profile, "bench2026x")
+        db.session.add(profile)
+        for n in range(300):
+            user = accounts.create_account(f"139{n:08d}", f"客户{n}", "bench2026x",
+                                           ["Customer"])
+            db.session.add(Member(user_id=user.id, shop_name=f"测试酒店{n}", contact_name="x",
+                                  phone=user.username, address="x", region_id=regions[n % 3].id,
+                                  status="approved"))
+        db.session.commit()
+
+
+INSERT = text("""
+INSERT INTO "order" (order_no, user_id, member_id, region_id, placed_by_id, state,
+    idempotency_key, delivery_method, payment_method, pay_before_shipping, payment_status,
+    goods_total, freight, total, total_weight_kg, created_at, updated_at, phone, contact)
+SELECT lpad(g::text, 14, '0'), m.user_id, m.id, m.region_id, m.user_id,
+    (ARRAY['pending','confirmed','assigned','delivering','shipped','delivered','received',
+           'closed'])[1 + g % 8],
+    md5(g::text), 'delivery', 'cod', false, 'unpaid', 100 + g % 900, 0, 100 + g % 900, 1,
+    now() - make_interval(secs => :total - g), now(), m.phone, m.contact_name
+FROM generate_series(:start, :stop) AS g
+JOIN LATERAL (SELECT * FROM member ORDER BY id OFFSET (g % 300) LIMIT 1) m ON true
+""")
+
+
+def fill(app, start, stop, total):
+    from app.extensions import db
+
+    with app.app_context():
+        step = 500_000
+        for lo in range(start, stop + 1, step):
+            db.session.execute(INSERT, {"start": lo, "stop": min(lo + step - 1, stop),
+                                        "total": total})
+            db.session.commit()
+        db.session.execute(text("COMMIT"))
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text('VACUUM ANALYZE "order"'))
+
+
+def measure(app, requests):
+    import re
+
+    from app.extensions import db
+    from app.models import Order
+
+    client = app.test_client()
+    html = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
+    client.post("/auth/login", data={"mobile": "13800000011", "password": "bench2026x",
+                                     "csrf_token": token})
+    with app.app_context():
+        # A page about 90% of the way back: keyset pagination starts there directly.
+        low, high = db.session.execute(select(func.min(Order.id), func.max(Order.id))).one()
+        deep = low + (high - low) // 10
+    results = {}
+    for name, url in (("first page", "/sales/?tab=all"),
+                      ("deep page", f"/sales/?tab=all&before={deep}")):
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.status_code)
+        for _ in range(20):
+            client.get(url)
+        times = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+        results[name] = (statistics.median(times), statistics.quantiles(times, n=20)[18])
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=5_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("set DATABASE_URL to an empty PostgreSQL database")
+    app = build(url)
+    seed_people(app)
+    t0 = time.perf_counter()
+    fill(app, 1, SMALL, args.orders)
+    small = measure(app, args.requests)
+    fill(app, SMALL + 1, args.orders, args.orders)
+    print(f"filled {args.orders:,} orders in {time.perf_counter() - t0:.0f} s")
+    large = measure(app, args.requests)
+    ok = True
+    for name in small:
+        ratio = large[name][1] / small[name][1]
+        ok &= ratio <= 1.5
+        print(f"{name:10s}: p50/p95 {small[name][0]:.1f}/{small[name][1]:.1f} ms at "
+              f"{SMALL:,} | {large[name][0]:.1f}/{large[name][1]:.1f} ms at "
+              f"{args.orders:,} | ratio {ratio:.2f} {'PASS' if ratio <= 1.5 else 'FAIL'}")
+    print("orders list bench:", "PASS" if ok else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
