@@ -27,6 +27,7 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
 SMS_PROVIDER = "log"
+DEFAULT_PROVINCE = "海南省"  # first address of a new member (the distributor's province)
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a method name, not a password)
 
 # Rate limits (Flask-Limiter). In memory per process unless RATELIMIT_STORAGE_URI is set;

@@ -142,10 +142,18 @@ def save_address(user, data: dict, make_default=False) -> Address:
 
 
 def default_address_values(member: Member) -> dict:
-    """A first address from the profile (the address text goes into the street)."""
-    return {"province": "海南省", "city": (member.region.name + "市") if member.region else "",
-            "district": "", "street": member.address or "", "contact": member.contact_name or "",
-            "phone": member.phone or ""}
+    """A first address from the profile: the region's city, and the profile's address
+    (without a leading province or city it already names) as the street."""
+    from flask import current_app
+
+    province = current_app.config["DEFAULT_PROVINCE"]  # editable on the form
+    city = (member.region.name + "市") if member.region else ""
+    street = member.address or ""
+    for prefix in (province, city):
+        if prefix and street.startswith(prefix):
+            street = street[len(prefix):].lstrip()
+    return {"province": province, "city": city, "district": "", "street": street,
+            "contact": member.contact_name or "", "phone": member.phone or ""}
 
 
 # ---- submit -------------------------------------------------------------------------

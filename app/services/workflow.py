@@ -317,8 +317,8 @@ def _door(ctx):
         ctx.event_data["cash_collected"] = str(amount)
         if amount >= order.total:
             order.payment_status = "paid"
+        # No note: the method (cash on delivery) and the driver say what it was.
         db.session.add(Payment(order=order, amount=amount, method=Pay.COD,
-                               note="cash collected on delivery",
                                recorded_by_id=ctx.actor.id))
 
 

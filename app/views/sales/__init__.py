@@ -1,24 +1,68 @@
-"""Business end 业务端 (salesmen)."""
+"""Business end 业务端 (salesmen): orders of my regions, the order page and its actions,
+my customers, ordering on a customer's behalf, my QR code and my performance.
+
+Views translate HTTP to services and render: lists come from services.sales (which
+starts from scope.scoped_orders), one order only through scope.get_order, every state
+change through workflow.apply, carts and checkout through services.cart / checkout.
+"""
 
 import io
 
 import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...models import StaffKind
 from ...security import SALES_END
-from ...services import members
+from ...services import members, sales, workflow
+from ...services.orders_common import (
+    DELIVERY_LABELS,
+    PAYMENT_LABELS,
+    PAYMENT_STATUS_LABELS,
+    SHIP_METHOD_LABELS,
+    STAFF_LABELS,
+)
+from ...services.pricing import HIDDEN_TEXT
 from ...services.staff import staff_of
 from ..guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
+# The role in an order event's actor label, "王建国 (salesman)", as people read it.
+ACTOR_ROLES = {workflow.CUSTOMER: _l("Customer"), workflow.SALES: _l("Salesman"),
+               workflow.DRIVER_ASSIGNED: _l("Driver"), workflow.CS: _l("Customer service")}
+
+
+@bp.context_processor
+def _sales_context():
+    return {"staff_labels": STAFF_LABELS, "delivery_labels": DELIVERY_LABELS,
+            "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
+            "ship_method_labels": SHIP_METHOD_LABELS, "page_url": page_url,
+            "hidden_price_text": HIDDEN_TEXT,
+            "action_labels": {name: a.label for name, a in workflow.TABLE.items()},
+            "count_cap": sales.COUNT_CAP, "actor_roles": ACTOR_ROLES}
+
+
+def page_url(number: int) -> str:
+    """This page's URL with ?page=number (the other query arguments kept)."""
+    values = {**request.args.to_dict(), **(request.view_args or {}), "page": number}
+    return url_for(request.endpoint, **values)
+
 
 @bp.route("/")
 @requires(SALES_END)
 def index():
-    return render_template("sales/index.html", staff=staff_of(current_user, StaffKind.SALESMAN))
+    """Orders of my regions by tab, newest first, keyset-paginated (?before=<id>)."""
+    tab = request.args.get("tab", "pending")
+    if tab not in sales.TAB_KEYS:
+        tab = "pending"
+    rows, next_before = sales.orders_page(current_user, tab,
+                                          request.args.get("before", type=int))
+    return render_template("sales/index.html", staff=sales.salesman_of(current_user),
+                           tabs=sales.SALES_TABS, current=tab, rows=rows,
+                           next_before=next_before, counts=sales.tab_counts(current_user),
+                           paged=bool(request.args.get("before")))
 
 
 def _my_signup_link() -> str:
@@ -55,3 +99,6 @@ def qr_image(fmt):
         resp.headers["Content-Disposition"] = f"attachment; filename=pifa-qr.{fmt}"
     resp.headers["Cache-Control"] = "private, max-age=300"
     return resp
+
+
+from . import customers, orders  # noqa: E402,F401  (routes on bp)

@@ -1,0 +1,143 @@
+"""My customers, ordering on a customer's behalf (代客下单), and my performance.
+
+代客下单 works on THAT customer's server-side cart (cart.add_to_cart with the customer's
+account, prices of the customer's level) and submits through checkout.submit with the
+salesman as the actor, which records who placed it and notifies the customer. A member
+outside my regions is a 404 (sales.customer_for).
+"""
+
+import re
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...extensions import db
+from ...security import SALES_END
+from ...services import cart, checkout, checkout_rules, pricing, sales, scope, storefront
+from ...services.errors import DomainError, NotFound
+from ...services.settings import get_settings
+from ..guards import requires
+from . import bp
+
+QTY_FIELD = re.compile(r"^qty_(\d{1,9})$")
+RESULTS_PER_PAGE = 10
+FREQUENT_PRODUCTS = 6
+
+
+@bp.route("/customers")
+@requires(SALES_END)
+def customers():
+    q = (request.args.get("q") or "").strip()[:50]
+    rows, next_before = sales.customers_page(current_user, q,
+                                             request.args.get("before", type=int))
+    return render_template("sales/customers.html", rows=rows, q=q, next_before=next_before,
+                           paged=bool(request.args.get("before")),
+                           picking=bool(request.args.get("pick")))
+
+
+def _customer(member_id):
+    try:
+        return sales.customer_for(current_user, member_id)
+    except NotFound:
+        abort(404)
+
+
+def _order_for_page(member, values: dict, error=None, status=200):
+    customer = member.user
+    access = pricing.member_access(member)
+    q = (values.get("q") or "").strip()[:50]
+    results = None
+    if q:
+        results = storefront.search_products(q, request.args.get("page", 1, type=int) or 1,
+                                             access, per_page=RESULTS_PER_PAGE)
+    frequent = []
+    if not q:
+        seen = []
+        for product, _spec, _n in checkout.frequent_specs(customer):
+            if product not in seen:
+                seen.append(product)
+        frequent = storefront.cards(seen[:FREQUENT_PRODUCTS], access)
+    view = checkout.cart_view(customer, member)
+    options = checkout_rules.options_for(member)
+    delivery = values.get("delivery") if values.get("delivery") in options else \
+        next(iter(options), None)
+    payments = options.get(delivery, [])
+    payment = values.get("payment") if values.get("payment") in payments else \
+        (payments[0] if payments else None)
+    addresses = checkout.addresses(customer)
+    address_id = values.get("address_id") or (str(addresses[0].id) if addresses else "")
+    chosen = next((a for a in addresses if str(a.id) == str(address_id)), None)
+    new_address = values if not chosen else {}
+    if not addresses and not values.get("street"):
+        new_address = checkout.default_address_values(member)
+    province = chosen.province if chosen else new_address.get("province")
+    quote = checkout.quote(customer, delivery, province) if view.rows else None
+    return render_template(
+        "sales/order_for.html", member=member, access=access, q=q, results=results,
+        frequent=frequent, view=view, options=options, delivery=delivery,
+        payments=payments, payment=payment, addresses=addresses, chosen=chosen,
+        new_address=new_address, quote=quote, values=values, error=error,
+        key=values.get("idempotency_key") or uuid.uuid4().hex,
+        settings=get_settings()), status
+
+
+@bp.route("/customers/<int:member_id>/order")
+@requires(SALES_END)
+def order_for(member_id):
+    return _order_for_page(_customer(member_id), request.args.to_dict())
+
+
+@bp.route("/customers/<int:member_id>/order/cart", methods=["POST"])
+@requires(SALES_END)
+def order_for_cart(member_id):
+    """Add the chosen specs to the customer's cart, or change / remove a cart line."""
+    member = _customer(member_id)
+    customer = member.user
+    q = (request.form.get("q") or "").strip()[:50]
+    try:
+        if request.form.get("remove"):
+            checkout.remove_cart_line(customer, request.form.get("line_id"))
+        elif request.form.get("line_id"):
+            checkout.set_cart_quantity(customer, request.form.get("line_id"),
+                                       request.form.get("quantity"))
+        else:
+            quantities = {int(m[1]): value for key, value in request.form.items()
+                          if (m := QTY_FIELD.match(key)) and value.strip() != ""}
+            cart.add_to_cart(customer, quantities)
+            flash(_("Added to the customer's cart."), "info")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return _order_for_page(member, {"q": q}, status=exc.status_code)
+    return redirect(url_for("sales.order_for", member_id=member.id, q=q or None,
+                            _anchor="cart"))
+
+
+@bp.route("/customers/<int:member_id>/order/submit", methods=["POST"])
+@requires(SALES_END)
+def order_for_submit(member_id):
+    member = _customer(member_id)
+    data = request.form.to_dict()
+    if data.get("address_id") == "new":
+        data.pop("address_id")
+    try:
+        order = checkout.submit(member.user, current_user, data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _order_for_page(member, request.form.to_dict(), error=str(exc.message),
+                               status=exc.status_code)
+    flash(_("Order %(no)s placed for %(shop)s.", no=order.order_no,
+            shop=member.shop_name or member.phone), "info")
+    if scope.can_see(current_user, order):
+        return redirect(url_for("sales.order", order_no=order.order_no))
+    return redirect(url_for("sales.customers"))
+
+
+@bp.route("/performance")
+@requires(SALES_END)
+def performance():
+    return render_template("sales/performance.html",
+                           figures=sales.performance(current_user),
+                           staff=sales.salesman_of(current_user))
