@@ -1,35 +1,183 @@
-"""订单 and 设置: the order list with "mark paid", payment methods and delivery options,
-freight templates and the driver-delivery fee of each region. The fuller order screens
-(detail, override, drivers, refunds, PDFs) come with the staff-ends issue."""
+"""订单 and 设置: the order list (filters, search, new-order badge, batch delivery notes),
+the order page with every back-office action, payment methods and delivery options,
+freight templates and the driver-delivery fee of each region.
 
-from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+Every change of an order goes through `workflow.apply`; these views only read forms,
+call it, and show what it says.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask_appbuilder import BaseView, action, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, to_utc
 from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import StringField
 
-from ...models import FreightTemplate, Order, RegionDeliveryFee
-from ...services import checkout_rules, workflow
+from ...extensions import db
+from ...models import (
+    FreightTemplate,
+    Member,
+    Order,
+    Region,
+    RegionDeliveryFee,
+    StaffKind,
+    StaffProfile,
+)
+from ...services import accounts, checkout_rules, delivery_note, scope, workflow
 from ...services.errors import DomainError
 from ...services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
+    SHIP_METHOD_LABELS,
     STAFF_LABELS,
     Delivery,
     Pay,
+    State,
 )
 from .base import PifaModelView
+
+PAGE_SIZES = (25, 50, 100)
+REFUND_LABELS = {"requested": _l("Refund requested"), "approved": _l("Refund approved"),
+                 "rejected": _l("Refund rejected")}
+ROLE_LABELS = {workflow.CUSTOMER: _l("Customer"), workflow.SALES: _l("Salesman"),
+               workflow.DRIVER_ASSIGNED: _l("Driver"), workflow.CS: _l("Customer service"),
+               workflow.SYSTEM: _l("System")}
+STATE_STYLES = {State.PENDING: "danger", State.CONFIRMED: "warning", State.ASSIGNED: "info",
+                State.DELIVERING: "info", State.SHIPPED: "info",
+                State.READY_FOR_PICKUP: "info", State.DELIVERED: "success",
+                State.RECEIVED: "success", State.CLOSED: "default"}
+# Back-office forms for these actions, in the order they are offered on the order page.
+BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
+                       "ready_for_pickup", "mark_collected", "mark_paid", "decide_refund",
+                       "close", "override")
+
+
+def new_order_count() -> int:
+    """Orders waiting for confirmation, for the menu badge: one COUNT per request, and
+    only for people who may open the order list (0 for everyone else)."""
+    if "pifa_new_orders" in g:
+        return g.pifa_new_orders
+    count = 0
+    if getattr(current_user, "is_authenticated", False) and \
+            accounts.can(current_user, "can_list", "OrderListView"):
+        count = db.session.scalar(select(func.count(Order.id)).where(
+            Order.state == State.PENDING, scope.order_condition(current_user))) or 0
+    g.pifa_new_orders = count
+    return count
+
+
+class _CountedLabel:
+    """A menu label followed by a badge with the number of new orders.
+
+    FAB's menu templates render labels as `{{ _(item.label) }}`: gettext finds no
+    message for this object and returns it, and Jinja's autoescape takes `__html__`.
+    """
+
+    def __init__(self, label):
+        self.label = label
+
+    def __str__(self):
+        return str(self.label)
+
+    def __html__(self):
+        text = escape(str(self.label))
+        count = new_order_count()
+        if not count:
+            return text
+        return Markup('{} <span class="badge pifa-new-orders" title="{}" style="'
+                      'background:#d9534f;color:#fff">{}</span>').format(
+            text, _("New orders to confirm: %(n)d", n=count), count)
+
+
+def _int(value):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value):
+    try:
+        return datetime.strptime(str(value).strip(), "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return None
+
+
+class OrderFilters:
+    """The list's filters as read from the query string; unknown values are ignored."""
+
+    KEYS = ("state", "region", "salesman", "driver", "payment", "paid", "from", "until", "q")
+
+    def __init__(self, args):
+        state = args.get("state") or args.get("_flt_0_state") or ""
+        self.state = state if state in State.ALL else ""
+        self.region = _int(args.get("region"))
+        self.salesman = _int(args.get("salesman"))
+        self.driver = _int(args.get("driver"))
+        self.payment = args.get("payment") if args.get("payment") in Pay.ALL else ""
+        self.paid = args.get("paid") if args.get("paid") in PAYMENT_STATUS_LABELS else ""
+        self.date_from = _date(args.get("from"))
+        self.date_until = _date(args.get("until"))
+        self.q = (args.get("q") or "").strip()[:64]
+
+    def values(self) -> dict:
+        """The active filters as query-string values (for links and the form)."""
+        values = {"state": self.state, "region": self.region, "salesman": self.salesman,
+                  "driver": self.driver, "payment": self.payment, "paid": self.paid,
+                  "from": self.date_from.strftime("%Y-%m-%d") if self.date_from else "",
+                  "until": self.date_until.strftime("%Y-%m-%d") if self.date_until else "",
+                  "q": self.q}
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    def apply(self, query, with_state=True):
+        if with_state and self.state:
+            query = query.where(Order.state == self.state)
+        if self.region:
+            query = query.where(Order.region_id == self.region)
+        if self.salesman:
+            query = query.where(Order.member_id.in_(
+                select(Member.id).where(Member.own_salesman_id == self.salesman)))
+        if self.driver:
+            query = query.where(Order.driver_id == self.driver)
+        if self.payment:
+            query = query.where(Order.payment_method == self.payment)
+        if self.paid:
+            query = query.where(Order.payment_status == self.paid)
+        # Dates are days in Asia/Shanghai; the database keeps UTC.
+        if self.date_from:
+            query = query.where(Order.created_at >= to_utc(self.date_from))
+        if self.date_until:
+            query = query.where(Order.created_at < to_utc(self.date_until + timedelta(days=1)))
+        if self.q:
+            shops = select(Member.id).where(or_(
+                Member.shop_name.contains(self.q, autoescape=True),
+                Member.phone.contains(self.q, autoescape=True)))
+            query = query.where(or_(Order.order_no.contains(self.q, autoescape=True),
+                                    Order.phone.contains(self.q, autoescape=True),
+                                    Order.contact.contains(self.q, autoescape=True),
+                                    Order.member_id.in_(shops)))
+        return query
 
 
 class OrderListView(PifaModelView):
     route_base = "/admin/orders"
     noun = _l("Orders")
     datamodel = SQLAInterface(Order)
-    base_permissions = ["can_list", "can_show", "can_mark_paid"]
+    base_permissions = ["can_list", "can_show", "can_mark_paid", "can_order_action",
+                        "can_delivery_note"]
+    # The batch action shares the delivery-note permission with the one-order PDF.
+    method_permission_name = {"print_notes": "delivery_note"}
+    # The list and the order page are our own templates (order_list / order_show); these
+    # columns and labels remain for FAB's own widgets and the action machinery.
     list_columns = ["order_no", "created_at", "member", "region", "state", "total",
                     "delivery_method", "payment_method", "payment_status"]
     show_columns = ["order_no", "created_at", "member", "region", "state", "goods_total",
@@ -39,6 +187,7 @@ class OrderListView(PifaModelView):
     search_columns = ["order_no", "state", "region", "payment_method", "payment_status",
                       "delivery_method", "created_at", "phone"]
     base_order = ("id", "desc")
+    list_template = "admin/order_list.html"
     show_template = "admin/order_show.html"
     label_columns = {"order_no": _l("Order no."), "created_at": _l("Placed at"),
                      "member": _l("Customer"), "region": _l("Region"), "state": _l("Status"),
@@ -56,21 +205,335 @@ class OrderListView(PifaModelView):
         "payment_status": lambda v: PAYMENT_STATUS_LABELS.get(v, v),
     }
 
+    _menu_badged = False
+
+    # ---- the new-order badge in the menu ----------------------------------------------
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        # FAB adds the menu entry after the blueprint; label it on the first request.
+        blueprint.before_app_request(self._badge_menu)
+        return blueprint
+
+    def _badge_menu(self):
+        if self._menu_badged:
+            return
+        for category in self.appbuilder.menu.get_list():
+            for item in [category, *(category.childs or [])]:
+                if item is None or not (item.baseview is self or any(
+                        child is not None and child.baseview is self
+                        for child in item.childs or [])):
+                    continue
+                if not isinstance(item.label, _CountedLabel):
+                    item.label = _CountedLabel(item.label)
+        self._menu_badged = True
+
+    # ---- list ------------------------------------------------------------------------
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        filters = OrderFilters(request.args)
+        page = max(_int(request.args.get("page")) or 1, 1)
+        size = _int(request.args.get("psize"))
+        size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+        visible = scope.scoped_orders(current_user)
+        query = filters.apply(visible)
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+        pages = max((total + size - 1) // size, 1)
+        page = min(page, pages)
+        orders = db.session.scalars(
+            query.options(selectinload(Order.member).selectinload(Member.own_salesman),
+                          selectinload(Order.region), selectinload(Order.driver))
+            .order_by(Order.id.desc()).offset((page - 1) * size).limit(size)).all()
+        # Orders per state with the other filters, for the tabs above the list.
+        state_counts = dict(db.session.execute(
+            filters.apply(select(Order.state, func.count(Order.id))
+                          .where(scope.order_condition(current_user)), with_state=False)
+            .group_by(Order.state)).all())
+        staff = db.session.scalars(select(StaffProfile).order_by(StaffProfile.name)).all()
+        self.update_redirect()
+        return self.render_template(
+            self.list_template, title=self.list_title, orders=orders, filters=filters,
+            active=filters.values(), total=total, page=page, pages=pages, size=size,
+            page_sizes=PAGE_SIZES, state_counts=state_counts,
+            all_count=sum(state_counts.values()),
+            regions=db.session.scalars(select(Region).order_by(Region.sort_order,
+                                                               Region.id)).all(),
+            salesmen=[s for s in staff if s.kind == StaffKind.SALESMAN],
+            drivers=[s for s in staff if s.kind == StaffKind.DRIVER],
+            states=State.ALL, staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
+            payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
+            delivery_labels=DELIVERY_LABELS, refund_labels=REFUND_LABELS,
+            can_print=self.appbuilder.sm.has_access("can_delivery_note", "OrderListView"),
+            list_url=self._list_url)
+
+    @staticmethod
+    def _list_url(**changes):
+        """The list's URL with the current filters, some changed (None removes one)."""
+        values = {**OrderFilters(request.args).values(), **changes}
+        if request.args.get("psize"):
+            values.setdefault("psize", request.args.get("psize"))
+        return url_for("OrderListView.list",
+                       **{k: v for k, v in values.items() if v not in (None, "")})
+
+    # ---- the order page ------------------------------------------------------------------
+
+    def _order(self, pk):
+        order = self.datamodel.get(pk, self._base_filters)
+        if order is None or not scope.can_see(current_user, order):
+            abort(404)
+        return order
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        order = self._order(_int(pk))
+        allowed = set(workflow.allowed_actions(order, current_user))
+        sm = self.appbuilder.sm
+        allowed = {a for a in allowed if a in BACK_OFFICE_ACTIONS}
+        if not sm.has_access("can_order_action", "OrderListView"):
+            allowed &= {"mark_paid"}
+        if not sm.has_access("can_mark_paid", "OrderListView"):
+            allowed.discard("mark_paid")
+        # What a form would certainly refuse is not offered.
+        if order.delivery_method != Delivery.PICKUP:
+            allowed.discard("ready_for_pickup")
+        if order.payment_status != "unpaid" or order.state == State.CLOSED:
+            allowed.discard("mark_paid")
+        refund = next((r for r in order.refunds if r.status == "requested"), None)
+        if refund is None:
+            allowed.discard("decide_refund")
+        if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in allowed:
+            allowed.discard("assign_driver")
+        drivers = workflow.drivers_for(order) if allowed & {"assign_driver",
+                                                            "change_driver"} else []
+        lines = {line.id: line for line in order.lines}
+        return self.render_template(
+            self.show_template, title=self.show_title, order=order, pk=order.id,
+            allowed=allowed, drivers=drivers, refund=refund,
+            refund_suggestion=_refund_suggestion(order, refund) if refund else None,
+            lines_by_id=lines, events=[_event_row(e) for e in order.events],
+            people=_people(order), override_targets=[
+                t for t in workflow.OVERRIDE_TARGETS if t != order.state],
+            staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
+            payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
+            delivery_labels=DELIVERY_LABELS, ship_method_labels=SHIP_METHOD_LABELS,
+            refund_labels=REFUND_LABELS,
+            can_print=sm.has_access("can_delivery_note", "OrderListView"),
+            can_review=sm.has_access("can_review", "MemberView"))
+
+    # ---- actions: each a POST, all through workflow.apply --------------------------------
+
+    def _act(self, pk, action_name, done, **data):
+        order = self._order(pk)
+        try:
+            workflow.apply(order, action_name, current_user, **data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(done, "success")
+        return redirect(url_for("OrderListView.show", pk=pk))
+
     @expose("/mark-paid/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("mark_paid")
     def mark_paid(self, pk):
-        order = self.datamodel.get(pk, self._base_filters)
-        if order is None:
-            abort(404)
-        try:
-            workflow.apply(order, "mark_paid", current_user, note=request.form.get("note"),
-                           amount=request.form.get("amount") or None)
-        except DomainError as exc:
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("Payment recorded."), "success")
-        return redirect(url_for("OrderListView.show", pk=pk))
+        return self._act(pk, "mark_paid", _("Payment recorded."),
+                         note=request.form.get("note"),
+                         amount=request.form.get("amount") or None)
+
+    @expose("/confirm/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def confirm(self, pk):
+        return self._act(pk, "confirm", _("Order confirmed. The customer has been told."))
+
+    @expose("/driver/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def driver(self, pk):
+        order = self._order(pk)
+        name = "assign_driver"
+        if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in \
+                workflow.allowed_actions(order, current_user):
+            name = "change_driver"
+        return self._act(pk, name, _("Driver assigned. The driver has been told."),
+                         driver_id=request.form.get("driver_id") or None)
+
+    @expose("/ship/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def ship(self, pk):
+        return self._act(pk, "ship", _("Marked as shipped. The customer has been told."),
+                         ship_method=request.form.get("ship_method") or None,
+                         note=request.form.get("note"))
+
+    @expose("/ready-for-pickup/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def ready_for_pickup(self, pk):
+        return self._act(pk, "ready_for_pickup",
+                         _("Ready for pickup. The customer has been told."))
+
+    @expose("/collected/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def mark_collected(self, pk):
+        return self._act(pk, "mark_collected", _("The pickup is marked as collected."))
+
+    @expose("/close/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def close(self, pk):
+        return self._act(pk, "close", _("Order closed; its stock is back."),
+                         reason=request.form.get("reason"))
+
+    @expose("/override/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def override(self, pk):
+        target = request.form.get("target") or None
+        return self._act(pk, "override", _("Status changed to “%(state)s”.",
+                                           state=STAFF_LABELS.get(target, target)),
+                         target=target, remark=request.form.get("remark"))
+
+    @expose("/refund/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("order_action")
+    def decide_refund(self, pk):
+        approve = request.form.get("decision") == "approve"
+        return self._act(pk, "decide_refund",
+                         _("Refund approved. The customer has been told.") if approve
+                         else _("Refund rejected. The customer has been told the reason."),
+                         approve="1" if approve else "0",
+                         amount=request.form.get("amount") if approve else None,
+                         restock=request.form.get("restock") if approve else None,
+                         reason=request.form.get("reason"))
+
+    # ---- 出库签收单 -----------------------------------------------------------------------
+
+    @staticmethod
+    def _pdf(orders, filename):
+        body = delivery_note.render(orders)
+        resp = make_response(body)
+        resp.headers["Content-Type"] = "application/pdf"
+        resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+
+    @expose("/note/<int:pk>.pdf", methods=["GET"])
+    @has_access
+    @permission_name("delivery_note")
+    def note(self, pk):
+        order = self._order(pk)
+        return self._pdf([order], f"delivery-note-{order.order_no}.pdf")
+
+    @action("print_notes", _l("Print delivery notes"), icon="fa-print", multiple=True,
+            single=False)
+    def print_notes(self, items):
+        # FAB loads the rows without the view's filters (FAB-NOTES 6): check each again.
+        items = items if isinstance(items, list) else [items]
+        orders = [o for o in items if o is not None
+                  and self.datamodel.get(o.id, self._base_filters) is not None
+                  and scope.can_see(current_user, o)]
+        if not orders:
+            flash(_("Please choose at least one order."), "warning")
+            return redirect(url_for("OrderListView.list"))
+        orders.sort(key=lambda o: o.id)
+        name = (f"delivery-note-{orders[0].order_no}.pdf" if len(orders) == 1
+                else f"delivery-notes-{len(orders)}.pdf")
+        return self._pdf(orders, name)
+
+
+def _refund_suggestion(order, refund):
+    """The value of the lines asked back, never more than the order total."""
+    from decimal import Decimal
+
+    lines = {line.id: line for line in order.lines}
+    amount = sum((Decimal(lines[i["line_id"]].unit_price) * int(i["quantity"])
+                  for i in refund.lines if i.get("line_id") in lines), Decimal("0"))
+    return min(amount, Decimal(order.total or 0)).quantize(Decimal("0.01"))
+
+
+def _event_row(event):
+    """One history entry as shown: action, who (name and role), states, remark, details."""
+    action = workflow.TABLE.get(event.action)
+    who, role = event.actor_label or "", ""
+    if who == "system":
+        who, role = "", ROLE_LABELS[workflow.SYSTEM]
+    elif who.endswith(")") and " (" in who:
+        who, code = who[:-1].rsplit(" (", 1)
+        role = ROLE_LABELS.get(code, code)
+    data = event.data or {}
+    details = []
+    if data.get("driver"):
+        driver = data["driver"]
+        details.append(" · ".join(str(p) for p in (driver.get("name"), driver.get("plate"))
+                                  if p))
+    if data.get("override"):
+        details.append(_("Set to “%(state)s”",
+                         state=STAFF_LABELS.get(data["override"], data["override"])))
+    if data.get("amount"):
+        details.append(_("Amount ¥%(amount)s", amount=data["amount"]))
+    if data.get("cash_collected"):
+        details.append(_("Cash collected ¥%(amount)s", amount=data["cash_collected"]))
+    if data.get("refused"):
+        details.append(ngettext("%(num)d line refused at the door",
+                                "%(num)d lines refused at the door", len(data["refused"])))
+    if data.get("op"):
+        details.append(_edit_detail(data))
+    if data.get("refund"):
+        refund = data["refund"]
+        details.append(_("Refund approved: ¥%(amount)s", amount=refund.get("amount"))
+                       if refund.get("approved") else _("Refund rejected"))
+    return {"event": event, "label": action.label if action else event.action, "who": who,
+            "role": role,
+            "from": STAFF_LABELS.get(event.from_state, event.from_state or ""),
+            "to": STAFF_LABELS.get(event.to_state, event.to_state or ""),
+            "moved": event.from_state != event.to_state, "details": details}
+
+
+def _edit_detail(data) -> str:
+    """What an `edit` event changed, in a few words."""
+    op, line = data.get("op"), data.get("line", "")
+    before, after = data.get("before"), data.get("after")
+    if op == "set_quantity":
+        return _("%(line)s: quantity %(before)s → %(after)s", line=line, before=before,
+                 after=after)
+    if op == "remove_line":
+        return _("%(line)s removed", line=line)
+    if op == "out_of_stock":
+        return _("%(line)s marked out of stock", line=line)
+    if op == "add_gift":
+        return _("Gift added: %(line)s × %(n)s", line=line, n=data.get("quantity"))
+    if op == "set_price":
+        return _("%(line)s: price ¥%(before)s → ¥%(after)s", line=line, before=before,
+                 after=after)
+    if op == "set_delivery":
+        return _("Delivery: %(before)s → %(after)s",
+                 before=DELIVERY_LABELS.get(before, before),
+                 after=DELIVERY_LABELS.get(after, after))
+    if op == "set_payment":
+        return _("Payment: %(before)s → %(after)s", before=PAYMENT_LABELS.get(before, before),
+                 after=PAYMENT_LABELS.get(after, after))
+    return str(op)
+
+
+def _people(order) -> dict:
+    """Display names of the accounts that recorded payments and decided refunds."""
+    ids = {p.recorded_by_id for p in order.payments} | {
+        r.decided_by_id for r in order.refunds}
+    ids.discard(None)
+    if not ids:
+        return {}
+    from flask import current_app
+
+    model = current_app.appbuilder.sm.user_model
+    return {u.id: accounts.display_name(u)
+            for u in db.session.scalars(select(model).where(model.id.in_(ids)))}
 
 
 class OrderSettingsView(BaseView):
