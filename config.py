@@ -27,6 +27,8 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
 SMS_PROVIDER = "log"
+# 出库签收单 PDF: reportlab's built-in STSong-Light, or a TrueType (.ttf) font by path.
+PDF_FONT_PATH = ""
 DEFAULT_PROVINCE = "海南省"  # first address of a new member (the distributor's province)
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a method name, not a password)
 
@@ -82,5 +84,6 @@ ENV_KEYS = {
     "RQ_QUEUE": str,
     "MEDIA_ROOT": str,
     "SMS_PROVIDER": str,
+    "PDF_FONT_PATH": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
 }
