@@ -26,6 +26,8 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
             app.instance_path, "pifa.db")
     if not app.config["MEDIA_ROOT"]:
         app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
+    # FAB's /download/<filename> routes read UPLOAD_FOLDER; we keep no FAB file columns.
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "fab-uploads", ""))
     if app.config.get("DATABASE_URL"):
         url = app.config["DATABASE_URL"]
         # Heroku-style URLs and plain postgresql:// both use psycopg 3.

@@ -46,6 +46,17 @@ def register_blueprints(app) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+    # A file that is not there is a 404, not a crash.
+    app.register_error_handler(FileNotFoundError, _error_page(404))
+
+    @app.before_request
+    def _no_fab_downloads():
+        # We keep no FAB file columns; FAB's /download/<name> routes would crash on any
+        # name, so they do not exist here.
+        if request.endpoint and request.endpoint.endswith(".download"):
+            from flask import abort
+
+            abort(404)
 
 
 def _localtime(value, fmt="yyyy-MM-dd HH:mm"):

@@ -1,0 +1,208 @@
+"""Every route with an id in it, requested as each kind of person, in and out of region.
+
+The test first walks app.url_map: a route with a variable part must be listed in ROUTES
+below (or belong to a Flask-AppBuilder view, which the back-office part covers), so a
+new route cannot slip in unchecked. Then each listed route is requested as a visitor, the
+order's customer, another customer, a salesman of the order's region and of another
+region, the assigned driver, another driver of the region and one of another region,
+customer service and an admin, and must answer as the scoping rules say.
+"""
+
+import io
+import re
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from app.extensions import db
+from app.models import DeliveryPhoto, Order
+from app.services import orders_media, uploads
+from tests.conftest import login
+from tests.images import image_bytes
+from tests.order_factory import World
+
+WHO = ["visitor", "customer", "other_customer", "salesman", "other_salesman", "driver",
+       "driver2", "other_driver", "cs", "admin"]
+
+# route -> kind (the expectations of each kind are in EXPECT below)
+ROUTES = {
+    "/product/<int:product_id>": "public",
+    "/category/<int:category_id>": "public",
+    "/brand/<int:brand_id>": "public",
+    "/articles/<int:article_id>": "public",
+    "/auth/lang/<locale>": "no_data",
+    "/static/<path:filename>": "no_data",
+    "/static/appbuilder/<path:filename>": "no_data",
+    "/media/<path:key>": "order_file",
+    "/orders/<order_no>": "customer_order",
+    "/orders/<order_no>/refund": "customer_order",
+    "/orders/<order_no>/<action>": "customer_order_post",
+    "/sales/orders/<order_no>": "sales_order",
+    "/sales/orders/<order_no>/<action>": "sales_order_post",
+    "/sales/customers/<int:member_id>/order": "sales_customer",
+    "/sales/customers/<int:member_id>/order/cart": "sales_customer_post",
+    "/sales/customers/<int:member_id>/order/submit": "sales_customer_post",
+    "/sales/qr.<fmt>": "salesman_only",
+    "/driver/orders/<order_no>": "driver_order",
+    "/driver/orders/<order_no>/start": "driver_order_post",
+    "/driver/orders/<order_no>/photos": "driver_order_post",
+    "/driver/orders/<order_no>/complete": "driver_order_post",
+}
+
+ALL = set(WHO)
+SIGN_IN = 302
+# kind -> {status: who}; anyone not named must get the status under "others".
+EXPECT = {
+    "public": {200: ALL},
+    "customer_order": {200: {"customer"}, SIGN_IN: {"visitor"}, "others": 404},
+    "sales_order": {200: {"salesman"}, 404: {"other_salesman"}, SIGN_IN: {"visitor"},
+                    "others": 403},
+    "sales_customer": {200: {"salesman"}, 404: {"other_salesman"}, SIGN_IN: {"visitor"},
+                       "others": 403},
+    "salesman_only": {200: {"salesman", "other_salesman"}, SIGN_IN: {"visitor"},
+                      "others": 403},
+    "driver_order": {200: {"driver"}, 404: {"driver2", "other_driver"},
+                     SIGN_IN: {"visitor"}, "others": 403},
+    "order_file": {200: {"customer", "salesman", "driver", "cs", "admin"}, "others": 404},
+}
+# POSTs are sent only by people who must be refused; the order must not change.
+REFUSED_POSTS = {
+    "customer_order_post": ({SIGN_IN: {"visitor"}, "others": 404}, "customer"),
+    "sales_order_post": ({404: {"other_salesman"}, SIGN_IN: {"visitor"}, "others": 403},
+                         "salesman"),
+    "sales_customer_post": ({404: {"other_salesman"}, SIGN_IN: {"visitor"}, "others": 403},
+                            "salesman"),
+    "driver_order_post": ({404: {"driver2", "other_driver"}, SIGN_IN: {"visitor"},
+                           "others": 403}, "driver"),
+}
+
+
+def fab_blueprints(app):
+    return {view.blueprint.name for view in app.appbuilder.baseviews
+            if getattr(view, "blueprint", None) is not None}
+
+
+def test_every_route_with_an_id_is_in_the_matrix(app):
+    fab = fab_blueprints(app)
+    unlisted = [rule.rule for rule in app.url_map.iter_rules()
+                if "<" in rule.rule and rule.rule not in ROUTES
+                and rule.endpoint.split(".")[0] not in fab]
+    assert unlisted == [], f"routes missing from the permission matrix: {unlisted}"
+
+
+@pytest.fixture
+def scene(app, make):
+    """An order of region A assigned to `driver`, with a private delivery photo."""
+    with app.app_context():
+        world = World(app, make)
+        order = world.order("assigned")
+        stored = uploads.save_image(FileStorage(io.BytesIO(image_bytes()), filename="n.jpg"),
+                                    private=True,
+                                    folder=orders_media.order_folder(order.id, "delivery"))
+        db.session.add(DeliveryPhoto(order_id=order.id, key=stored.key))
+        db.session.commit()
+        from app.models import Article, Brand, Category, Product
+
+        ids = {"product": db.session.query(Product.id).scalar(),
+               "category": db.session.query(Category.id).first(),
+               "brand": db.session.query(Brand.id).first(),
+               "article": db.session.query(Article.id).first()}
+        clients = {"visitor": app.test_client()}
+        refs = {"customer": world.customer, "other_customer": world.other_customer,
+                "salesman": world.salesman, "other_salesman": world.other_salesman,
+                "driver": world.driver, "driver2": world.driver2,
+                "other_driver": world.other_driver, "cs": world.cs, "admin": world.admin}
+        info = {"order_no": order.order_no, "order_id": order.id, "key": stored.key,
+                "member_id": world.customer.id, "ids": ids}
+    for who, ref in refs.items():
+        clients[who] = app.test_client()
+        login(clients[who], ref.mobile)
+    return clients, info
+
+
+def _expected(kind_table, who):
+    for status, people in kind_table.items():
+        if status != "others" and who in people:
+            return status
+    return kind_table.get("others")
+
+
+def _token(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    if "csrf-token" not in html:
+        html = client.get("/me").get_data(as_text=True)
+    found = re.search(r'csrf[-_]token"[^>]*(?:value|content)="([^"]+)"', html)
+    return found[1] if found else ""
+
+
+def test_reads_answer_as_the_scoping_rules_say(app, scene):
+    clients, info = scene
+    no, key, member = info["order_no"], info["key"], info["member_id"]
+    urls = {
+        "customer_order": [f"/orders/{no}", f"/orders/{no}/refund"],
+        "sales_order": [f"/sales/orders/{no}"],
+        "sales_customer": [f"/sales/customers/{member}/order"],
+        "salesman_only": ["/sales/qr.png"],
+        "driver_order": [f"/driver/orders/{no}"],
+        "order_file": [f"/media/{key}"],
+        "public": [f"/product/{info['ids']['product']}"] if info["ids"]["product"] else [],
+    }
+    for kind, paths in urls.items():
+        for path in paths:
+            for who in WHO:
+                status = clients[who].get(path).status_code
+                assert status == _expected(EXPECT[kind], who), (kind, path, who, status)
+
+
+def test_writes_are_refused_and_change_nothing(app, scene):
+    clients, info = scene
+    no, member = info["order_no"], info["member_id"]
+    posts = {
+        "customer_order_post": [(f"/orders/{no}/cancel", {})],
+        "sales_order_post": [(f"/sales/orders/{no}/close", {"reason": "x"})],
+        "sales_customer_post": [(f"/sales/customers/{member}/order/submit",
+                                 {"delivery": "delivery", "payment": "cod"})],
+        "driver_order_post": [(f"/driver/orders/{no}/start", {}),
+                              (f"/driver/orders/{no}/complete", {})],
+    }
+    with app.app_context():
+        before = db.session.get(Order, info["order_id"])
+        before = (before.state, len(before.events), before.total)
+    for kind, requests in posts.items():
+        table, allowed = REFUSED_POSTS[kind]
+        for path, data in requests:
+            for who in WHO:
+                if who == allowed:
+                    continue
+                token = _token(clients[who])
+                status = clients[who].post(path, data={**data, "csrf_token": token}).status_code
+                assert status == _expected(table, who), (kind, path, who, status)
+    with app.app_context():
+        after = db.session.get(Order, info["order_id"])
+        assert (after.state, len(after.events), after.total) == before
+
+
+def test_back_office_id_routes_refuse_everyone_but_staff(app, scene):
+    clients, info = scene
+    fab = fab_blueprints(app)
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "<" not in rule.rule or rule.endpoint.split(".")[0] not in fab:
+            continue
+        if "GET" not in rule.methods or rule.rule.startswith(("/lang/", "/static/")):
+            continue
+        path = re.sub(r"<(?:int:|string:|path:)?pk>", str(info["order_id"]), rule.rule)
+        path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", path)
+        paths.add(path)
+    for path in sorted(paths):
+        for who in ("visitor", "customer", "salesman", "driver"):
+            resp = clients[who].get(path)
+            assert resp.status_code in (302, 403, 404, 405), (path, who, resp.status_code)
+            if resp.status_code == 302:
+                assert "/login" in resp.headers["Location"] or \
+                    resp.headers["Location"].endswith("/admin/"), (path, who)
+        for who in ("cs", "admin"):
+            assert clients[who].get(path).status_code != 500, (path, who)
+    assert clients["cs"].get(f"/admin/orders/show/{info['order_id']}").status_code == 200
+    assert clients["admin"].get(f"/admin/orders/note/{info['order_id']}.pdf").status_code \
+        == 200
