@@ -1,17 +1,58 @@
-"""Driver end 司机端."""
+"""Driver end 司机端: my deliveries by tab, the loading list 拣货单, the order page.
 
-from flask import Blueprint, render_template
+Views translate HTTP to services and render: lists and the loading list come from
+services.delivery (which starts from scope.scoped_orders), one order only through
+scope.get_order, state changes through workflow.apply, photos through
+delivery.add_delivery_photos.
+"""
+
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from ...models import StaffKind
+from ...models.base import utcnow
 from ...security import DRIVER_END
-from ...services.staff import staff_of
+from ...services import delivery
+from ...services.orders_common import (
+    DELIVERY_LABELS,
+    PAYMENT_LABELS,
+    PAYMENT_STATUS_LABELS,
+    STAFF_LABELS,
+)
 from ..guards import requires
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
+TAB_DEFAULT = delivery.TAB_KEYS[0]
+
+
+@bp.context_processor
+def _driver_context():
+    return {"staff_labels": STAFF_LABELS, "delivery_labels": DELIVERY_LABELS,
+            "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
+            "count_cap": delivery.COUNT_CAP, "line_packs": delivery.line_packs}
 
 
 @bp.route("/")
 @requires(DRIVER_END)
 def index():
-    return render_template("driver/index.html", staff=staff_of(current_user, StaffKind.DRIVER))
+    """My deliveries by tab (to load, out for delivery, delivered today, waiting)."""
+    tab = request.args.get("tab", TAB_DEFAULT)
+    if tab not in delivery.TAB_KEYS:
+        tab = TAB_DEFAULT
+    before = request.args.get("before", type=int)
+    rows, next_before = delivery.orders_page(current_user, tab, before)
+    return render_template("driver/index.html", staff=delivery.driver_of(current_user),
+                           tabs=delivery.TABS, current=tab, rows=rows,
+                           counts=delivery.tab_counts(current_user), paged=bool(before),
+                           next_url=url_for("driver.index", tab=tab, before=next_before)
+                           if next_before else None)
+
+
+@bp.route("/loading")
+@requires(DRIVER_END)
+def loading():
+    """拣货单: everything on the orders assigned to me, added up, printable."""
+    return render_template("driver/loading.html", staff=delivery.driver_of(current_user),
+                           load=delivery.loading_list(current_user), now=utcnow())
+
+
+from . import orders  # noqa: E402,F401  (routes on bp)

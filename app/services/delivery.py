@@ -1,0 +1,260 @@
+"""What the driver end 司机端 lists, the loading list 拣货单, and delivery-note photos.
+
+Every list starts from scope.scoped_orders (the one scoping rule): orders of my regions
+that wait for a driver (scope.waiting_for_driver, read-only for a driver), the orders
+assigned to me to load, those out for delivery, and those I delivered today (the
+Asia/Shanghai day). State changes are not made here: the screens call workflow.apply
+('start_delivery', 'complete_delivery'). Photos of the signed delivery note are not a
+state change; add_delivery_photos keeps them to DeliveryPhoto rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import DeliveryPhoto, Order, StaffKind, StaffProfile
+from ..security import DRIVER
+from . import accounts, orders_media, scope, uploads
+from .errors import PermissionDenied, ValidationError
+from .orders_common import State, held_quantity
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PER_PAGE = 20
+COUNT_CAP = 99  # tab badges show "99+" above this
+MAX_PHOTOS_PER_ORDER = 20  # signed notes of one order; more is a mistake or abuse
+PHOTO_STATES = (State.ASSIGNED, State.DELIVERING)
+
+# The driver end's tabs, in the order of a driver's day: (key, label).
+TABS = [
+    ("to_load", _l("To load")),
+    ("delivering", _l("Out for delivery")),
+    ("today", _l("Delivered today")),
+    ("waiting", _l("Waiting for a driver")),
+]
+TAB_KEYS = tuple(key for key, _label in TABS)
+
+
+def driver_of(user) -> StaffProfile | None:
+    """The person's active driver profile (and the Driver role), or None."""
+    if DRIVER not in accounts.role_names(user):
+        return None
+    return scope.staff_profile(user, StaffKind.DRIVER)
+
+
+def is_my_order(order: Order, user) -> bool:
+    """Whether the order is assigned to this person as its driver."""
+    driver = driver_of(user)
+    return driver is not None and order.driver_id == driver.id
+
+
+def map_url(address: str) -> str:
+    """Amap (高德) search link for an address, opened by the phone's map app."""
+    return "https://uri.amap.com/search?" + urlencode({"keyword": address}, quote_via=quote)
+
+
+def start_of_today_utc(now: datetime | None = None) -> datetime:
+    """Midnight of today in Asia/Shanghai, as the naive UTC the database stores."""
+    now = (now or datetime.now(UTC)).astimezone(SHANGHAI)
+    midnight = datetime.combine(now.date(), time(0), tzinfo=SHANGHAI)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def _tab_condition(driver: StaffProfile, tab: str):
+    if tab == "waiting":
+        return scope.waiting_for_driver([r.id for r in driver.regions])
+    mine = Order.driver_id == driver.id
+    if tab == "to_load":
+        return mine & (Order.state == State.ASSIGNED)
+    if tab == "delivering":
+        return mine & (Order.state == State.DELIVERING)
+    if tab == "today":
+        return mine & Order.state.in_(State.FINISHED) & \
+            (Order.delivered_at >= start_of_today_utc())
+    return false()
+
+
+_UNSET = object()
+
+
+def _tab_query(user, tab: str, driver=_UNSET):
+    """The orders of a tab, always inside this person's scope (scope.scoped_orders)."""
+    if driver is _UNSET:
+        driver = driver_of(user)
+    condition = _tab_condition(driver, tab) if driver is not None else false()
+    return scope.scoped_orders(user).where(condition)
+
+
+def tab_counts(user) -> dict[str, int]:
+    """Orders per tab, each counted up to COUNT_CAP + 1 (shown as "99+")."""
+    driver = driver_of(user)
+    counts = {}
+    for key in TAB_KEYS:
+        capped = (_tab_query(user, key, driver).with_only_columns(Order.id)
+                  .limit(COUNT_CAP + 1).subquery())
+        counts[key] = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return counts
+
+
+def orders_page(user, tab: str, before_id: int | None = None, per_page: int = PER_PAGE):
+    """One page of a tab, keyset-paginated by id (?before=<id>), newest first.
+    Returns (orders with their member and lines loaded, the next page's `before`)."""
+    query = (_tab_query(user, tab)
+             .options(joinedload(Order.member), selectinload(Order.lines))
+             .order_by(Order.id.desc()).limit(per_page + 1))
+    if before_id:
+        query = query.where(Order.id < before_id)
+    rows = db.session.scalars(query).unique().all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return rows, (rows[-1].id if more else None)
+
+
+# ---- the loading list 拣货单 -----------------------------------------------------------------
+
+def split_packs(quantity: int, inner_qty: int, outer_qty: int) -> tuple[int, int, int]:
+    """Base units as (outer packs, inner packs, loose units): 860 把 at 20/盒, 400/箱 is
+    (2, 3, 0)."""
+    outer = inner = 0
+    rest = quantity
+    if outer_qty and outer_qty > 1:
+        outer, rest = divmod(rest, outer_qty)
+    if inner_qty and inner_qty > 1:
+        inner, rest = divmod(rest, inner_qty)
+    return outer, inner, rest
+
+
+def pack_text(quantity: int, base_unit: str, inner_unit: str, inner_qty: int,
+              outer_unit: str, outer_qty: int) -> str:
+    """ "2 箱 3 盒 = 860 把" (just "860 把" when no pack fits)."""
+    outer, inner, loose = split_packs(quantity, inner_qty, outer_qty)
+    parts = []
+    if outer:
+        parts.append(f"{outer} {outer_unit}")
+    if inner:
+        parts.append(f"{inner} {inner_unit}")
+    if loose and parts:
+        parts.append(f"{loose} {base_unit}")
+    if not parts:
+        return f"{quantity} {base_unit}"
+    return f"{' '.join(parts)} = {quantity} {base_unit}"
+
+
+def line_packs(line, quantity: int | None = None) -> str:
+    """An order line's quantity (or `quantity` of it) as cartons, boxes and units."""
+    return pack_text(line.quantity if quantity is None else quantity, line.base_unit,
+                     line.inner_unit, line.inner_qty, line.outer_unit, line.outer_qty)
+
+
+@dataclass
+class LoadRow:
+    """One product, spec and packing of the loading list, summed over my orders."""
+
+    product_name: str
+    model: str | None
+    spec_text: str | None
+    base_unit: str
+    inner_unit: str
+    inner_qty: int
+    outer_unit: str
+    outer_qty: int
+    quantity: int = 0
+    order_nos: list[str] = field(default_factory=list)
+
+    @property
+    def packs(self) -> tuple[int, int, int]:
+        return split_packs(self.quantity, self.inner_qty, self.outer_qty)
+
+    @property
+    def text(self) -> str:
+        return pack_text(self.quantity, self.base_unit, self.inner_unit, self.inner_qty,
+                         self.outer_unit, self.outer_qty)
+
+
+@dataclass
+class LoadingList:
+    rows: list[LoadRow]
+    orders: list[Order]
+
+
+def loading_list(user) -> LoadingList:
+    """Every line of the orders assigned to me (not yet out), added up by spec and pack.
+
+    Lines out of stock or already refused do not leave the warehouse (held_quantity).
+    Lines are grouped by what they were ordered as (spec and the packing kept on the
+    line), so one spec sold under two packings is two rows.
+    """
+    orders = db.session.scalars(
+        _tab_query(user, "to_load").options(joinedload(Order.member), selectinload(Order.lines))
+        .order_by(Order.id)).unique().all()
+    rows: dict[tuple, LoadRow] = {}
+    for order in orders:
+        for line in order.lines:
+            qty = held_quantity(line)
+            if qty <= 0:
+                continue
+            key = (line.spec_id if line.spec_id is not None else f"x{line.product_name}",
+                   line.model, line.spec_text, line.base_unit, line.inner_unit,
+                   line.inner_qty, line.outer_unit, line.outer_qty)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = LoadRow(line.product_name, line.model, line.spec_text,
+                                          line.base_unit, line.inner_unit, line.inner_qty,
+                                          line.outer_unit, line.outer_qty)
+            row.quantity += qty
+            if order.order_no not in row.order_nos:
+                row.order_nos.append(order.order_no)
+    ordered = sorted(rows.values(), key=lambda r: (r.product_name, r.model or "",
+                                                   r.spec_text or "", r.inner_qty))
+    return LoadingList(ordered, list(orders))
+
+
+# ---- photos of the signed delivery note -------------------------------------------------------
+
+def may_add_photos(order: Order, actor) -> bool:
+    return is_my_order(order, actor) and order.state in PHOTO_STATES
+
+
+def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
+    """Store photos of the signed delivery note of an order; all or nothing.
+
+    Only the order's assigned driver, while the order is assigned or out for delivery.
+    Each file is checked and re-encoded by uploads.save_image (private, in the order's
+    folder); if any file is refused, the ones already stored are removed and nothing
+    is added.
+    """
+    driver = driver_of(actor)
+    if driver is None or order.driver_id != driver.id:
+        raise PermissionDenied(_l("Only the order's driver may add photos of its delivery "
+                                  "note."))
+    if order.state not in PHOTO_STATES:
+        raise ValidationError(_l("Photos of the delivery note can be added only while the "
+                                 "order is assigned to you or out for delivery."), "state")
+    files = [f for f in (files or []) if f is not None and getattr(f, "filename", None)]
+    if not files:
+        raise ValidationError(_l("Please choose an image."), "photos")
+    if len(order.photos) + len(files) > MAX_PHOTOS_PER_ORDER:
+        raise ValidationError(_l("An order can have at most %(n)d photos.",
+                                 n=MAX_PHOTOS_PER_ORDER), "photos")
+    folder = orders_media.order_folder(order.id, "delivery")
+    stored: list[str] = []
+    try:
+        photos = []
+        for file in files:
+            image = uploads.save_image(file, private=True, folder=folder)
+            stored.append(image.key)
+            photo = DeliveryPhoto(order=order, key=image.key, uploaded_by_id=actor.id)
+            db.session.add(photo)
+            photos.append(photo)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for key in stored:
+            uploads.delete_image(key)
+        raise
+    return photos
