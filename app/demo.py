@@ -832,8 +832,7 @@ def _seed_orders(created) -> None:
         cart.add_to_cart(customer, quantities)
         order = checkout.submit(customer, customer, {
             "idempotency_key": uuid.uuid4().hex, "delivery": delivery, "payment": payment,
-            "province": "海南省", "city": f"{region}市", "district": "",
-            "street": member.address, "contact": member.contact_name, "phone": member.phone})
+            **checkout.default_address_values(member)})
         staff_user = user(salesman_of[region])
         driver_profile = db.session.scalar(select(StaffProfile).where(
             StaffProfile.phone == driver_of[region], StaffProfile.kind == StaffKind.DRIVER))
