@@ -342,3 +342,25 @@ def quote(customer, delivery: str | None, province: str | None) -> Quote:
     except ValidationError as exc:
         return Quote(goods, None, None, weight, exc.message)
     return Quote(goods, fee, money(goods + fee), weight)
+
+
+def form_state(customer, member, values: dict) -> dict:
+    """What a checkout form shows for these submitted or default values: the delivery
+    options, the chosen delivery and payment, the addresses, the new-address fields and
+    the quote. Shared by the customer's checkout and the salesman's 代客下单."""
+    options = checkout_rules.options_for(member)
+    delivery = values.get("delivery") if values.get("delivery") in options else \
+        next(iter(options), None)
+    payments = options.get(delivery, [])
+    payment = values.get("payment") if values.get("payment") in payments else \
+        (payments[0] if payments else None)
+    saved = addresses(customer)
+    address_id = values.get("address_id") or (str(saved[0].id) if saved else "")
+    chosen = next((a for a in saved if str(a.id) == str(address_id)), None)
+    new_address = values if not chosen else {}
+    if not saved and not values.get("street"):
+        new_address = default_address_values(member)
+    province = chosen.province if chosen else new_address.get("province")
+    return {"options": options, "delivery": delivery, "payments": payments,
+            "payment": payment, "addresses": saved, "chosen": chosen,
+            "new_address": new_address, "quote": quote(customer, delivery, province)}

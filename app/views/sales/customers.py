@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...security import SALES_END
-from ...services import cart, checkout, checkout_rules, pricing, sales, scope, storefront
+from ...services import cart, checkout, pricing, sales, scope, storefront
 from ...services.errors import DomainError, NotFound
 from ...services.settings import get_settings
 from ..guards import requires
@@ -60,25 +60,12 @@ def _order_for_page(member, values: dict, error=None, status=200):
                 seen.append(product)
         frequent = storefront.cards(seen[:FREQUENT_PRODUCTS], access)
     view = checkout.cart_view(customer, member)
-    options = checkout_rules.options_for(member)
-    delivery = values.get("delivery") if values.get("delivery") in options else \
-        next(iter(options), None)
-    payments = options.get(delivery, [])
-    payment = values.get("payment") if values.get("payment") in payments else \
-        (payments[0] if payments else None)
-    addresses = checkout.addresses(customer)
-    address_id = values.get("address_id") or (str(addresses[0].id) if addresses else "")
-    chosen = next((a for a in addresses if str(a.id) == str(address_id)), None)
-    new_address = values if not chosen else {}
-    if not addresses and not values.get("street"):
-        new_address = checkout.default_address_values(member)
-    province = chosen.province if chosen else new_address.get("province")
-    quote = checkout.quote(customer, delivery, province) if view.rows else None
+    state = checkout.form_state(customer, member, values)
+    if not view.rows:
+        state["quote"] = None
     return render_template(
         "sales/order_for.html", member=member, access=access, q=q, results=results,
-        frequent=frequent, view=view, options=options, delivery=delivery,
-        payments=payments, payment=payment, addresses=addresses, chosen=chosen,
-        new_address=new_address, quote=quote, values=values, error=error,
+        frequent=frequent, view=view, **state, values=values, error=error,
         key=values.get("idempotency_key") or uuid.uuid4().hex,
         settings=get_settings()), status
 

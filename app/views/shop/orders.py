@@ -10,7 +10,6 @@ from flask_login import current_user
 from ...extensions import db
 from ...services import (
     checkout,
-    checkout_rules,
     members,
     orders_media,
     orders_view,
@@ -67,30 +66,15 @@ def cart_update():
 
 def _checkout_page(values: dict, error=None, status=200):
     member = members.member_of(current_user)
-    options = checkout_rules.options_for(member)
     view = checkout.cart_view(current_user)
     if not view.rows:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
-    delivery = values.get("delivery") if values.get("delivery") in options else \
-        next(iter(options), None)
-    payments = options.get(delivery, [])
-    payment = values.get("payment") if values.get("payment") in payments else \
-        (payments[0] if payments else None)
-    addresses = checkout.addresses(current_user)
-    address_id = values.get("address_id") or (str(addresses[0].id) if addresses else "")
-    chosen = next((a for a in addresses if str(a.id) == str(address_id)), None)
-    new_address = values if not chosen else {}
-    if not addresses and not values.get("street"):
-        new_address = checkout.default_address_values(member)
-    province = chosen.province if chosen else new_address.get("province")
-    quote = checkout.quote(current_user, delivery, province)
+    state = checkout.form_state(current_user, member, values)
     from ...services.settings import get_settings
 
     return render_template(
-        "shop/checkout.html", tab="cart", view=view, options=options, delivery=delivery,
-        payment=payment, payments=payments, addresses=addresses, chosen=chosen,
-        new_address=new_address, quote=quote, member=member, values=values,
+        "shop/checkout.html", tab="cart", view=view, **state, member=member, values=values,
         key=values.get("idempotency_key") or uuid.uuid4().hex, error=error,
         settings=get_settings()), status
 
