@@ -79,5 +79,8 @@ class StaffProfile(Model):
         return labels.get(self.kind, self.kind)
 
     def region_names(self):
-        return ", ".join(r.name for r in self.regions)
+        from flask_babel import gettext
+
+        # TRANSLATORS: separator between names in a list (Chinese uses 、)
+        return gettext(", ").join(r.name for r in self.regions)
 
