@@ -78,8 +78,8 @@ SELECT lpad(g::text, 14, '0'), m.user_id, m.id, m.region_id, m.user_id,
     (ARRAY['pending','confirmed','assigned','delivering','shipped','delivered','received',
            'closed'])[1 + g % 8],
     md5(g::text), 'delivery', 'cod', false, 'unpaid', 100 + g % 900, 0, 100 + g % 900, 1,
-    now() - make_interval(secs => :total - g), now(), m.phone, m.contact_name
-FROM generate_series(:start, :stop) AS g
+    now() - make_interval(secs => CAST(:total AS integer) - g), now(), m.phone, m.contact_name
+FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS g
 JOIN LATERAL (SELECT * FROM member ORDER BY id OFFSET (g % 300) LIMIT 1) m ON true
 """)
 
