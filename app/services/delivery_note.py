@@ -150,7 +150,7 @@ class _OrderStart(Flowable):
         return 0, 0
 
     def draw(self):
-        pass
+        """Nothing to draw: this flowable only marks where an order's pages begin."""
 
 
 def _safe(text, font) -> str:
