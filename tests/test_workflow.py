@@ -225,3 +225,19 @@ def test_auto_receive_after_the_days_in_settings(world):
     assert workflow.auto_receive_shipped() == 1
     order = db.session.get(Order, order.id)
     assert order.state == "received" and order.events[-1].action == "auto_receive"
+
+
+def test_allowed_actions_leave_out_what_the_order_makes_impossible(world):
+    cs = world.user(world.cs)
+    confirmed = world.order("confirmed")
+    assert "ready_for_pickup" not in workflow.allowed_actions(confirmed, cs)  # not pickup
+    assert "mark_paid" in workflow.allowed_actions(confirmed, cs)
+    workflow.apply(confirmed, "mark_paid", cs, note="到账")
+    assert "mark_paid" not in workflow.allowed_actions(confirmed, cs)
+    delivered = world.order("delivered")
+    customer = world.user(world.customer)
+    assert "decide_refund" not in workflow.allowed_actions(delivered, cs)
+    workflow.apply(delivered, "request_refund", customer, reason="破损",
+                   lines=[{"line_id": delivered.lines[0].id, "quantity": world.moq}])
+    assert "decide_refund" in workflow.allowed_actions(delivered, cs)
+    assert "request_refund" not in workflow.allowed_actions(delivered, customer)

@@ -144,11 +144,26 @@ def actor_roles(order, actor) -> set[str]:
     return roles
 
 
+def _refund_waiting(order) -> bool:
+    return any(r.status == "requested" for r in order.refunds)
+
+
+# What the order itself must be for an action to be possible at all (before any data is
+# given). `allowed_actions` offers only these; the guards refuse the rest with a message.
+POSSIBLE = {
+    "mark_paid": lambda o: o.payment_status == "unpaid" and o.state != State.CLOSED,
+    "ready_for_pickup": lambda o: o.delivery_method == Delivery.PICKUP,
+    "decide_refund": _refund_waiting,
+    "request_refund": lambda o: not _refund_waiting(o),
+}
+
+
 def allowed_actions(order, actor) -> list[str]:
-    """Actions this actor may try now (guards are checked when applied)."""
+    """Actions this actor may take now; data-dependent guards are checked when applied."""
     roles = actor_roles(order, actor)
     return [a.name for a in TABLE.values()
-            if order.state in a.sources and a.who & roles and a.name != "submit"]
+            if order.state in a.sources and a.who & roles and a.name != "submit"
+            and POSSIBLE.get(a.name, lambda _o: True)(order)]
 
 
 def apply(order, action_name: str, actor, **data):
@@ -275,7 +290,7 @@ def _ship(ctx):
 
 
 def _is_pickup(ctx):
-    if ctx.order.delivery_method != Delivery.PICKUP:
+    if not POSSIBLE["ready_for_pickup"](ctx.order):
         raise ValidationError(_l("Only self-pickup orders can be made ready for pickup."),
                               "delivery_method")
     ctx.message_ctx["order_ready_for_pickup"] = {"pickup": ctx.order.pickup_address or ""}
@@ -344,10 +359,10 @@ def _override(ctx):
 
 
 def _unpaid(ctx):
-    if ctx.order.payment_status != "unpaid":
-        raise ValidationError(_l("This order is already paid."), "payment")
     if ctx.order.state == State.CLOSED:
         raise ValidationError(_l("This order is closed."), "state")
+    if not POSSIBLE["mark_paid"](ctx.order):
+        raise ValidationError(_l("This order is already paid."), "payment")
 
 
 def _payment(ctx):
@@ -370,7 +385,7 @@ def _refund_request(ctx):
     from ..models import Refund
 
     order = ctx.order
-    if any(r.status == "requested" for r in order.refunds):
+    if _refund_waiting(order):
         raise ValidationError(_l("A refund request for this order is already waiting."),
                               "refund")
     lines = {line.id: line for line in order.lines}

@@ -297,14 +297,7 @@ class OrderListView(PifaModelView):
             allowed &= {"mark_paid"}
         if not sm.has_access("can_mark_paid", "OrderListView"):
             allowed.discard("mark_paid")
-        # What a form would certainly refuse is not offered.
-        if order.delivery_method != Delivery.PICKUP:
-            allowed.discard("ready_for_pickup")
-        if order.payment_status != "unpaid" or order.state == State.CLOSED:
-            allowed.discard("mark_paid")
         refund = next((r for r in order.refunds if r.status == "requested"), None)
-        if refund is None:
-            allowed.discard("decide_refund")
         if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in allowed:
             allowed.discard("assign_driver")
         drivers = workflow.drivers_for(order) if allowed & {"assign_driver",
