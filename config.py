@@ -26,7 +26,34 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
-SMS_PROVIDER = "log"
+# ---- Messages (README "Messages"). Credentials come from here / the environment only.
+SMS_PROVIDER = "log"  # log | aliyun | tencent
+WECHAT_PROVIDER = "log"  # log | wechat
+MESSAGE_CONNECT_TIMEOUT = 5.0  # seconds; a refused/failed connect is retried
+MESSAGE_READ_TIMEOUT = 10.0  # seconds; no answer after sending -> uncertain
+MESSAGE_MAX_ATTEMPTS = 6  # "not sent" answers before the message is marked failed
+MESSAGE_RETRY_BASE = 30.0  # seconds; backoff = base * 2 ** (attempt - 1), capped
+MESSAGE_RETRY_MAX = 3600.0
+MESSAGE_SWEEP_AFTER = 120.0  # seconds a due message may wait for its job before the sweep
+MESSAGE_SENDING_STALE = 600.0  # seconds "sending" before a vanished worker -> uncertain
+# Aliyun SMS (dysmsapi 2017-05-25). The endpoint may be a URL (http:// for a stand-in).
+ALIYUN_SMS_ACCESS_KEY_ID = ""
+ALIYUN_SMS_ACCESS_KEY_SECRET = ""
+ALIYUN_SMS_SIGN_NAME = ""
+ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+# Tencent Cloud SMS (2021-01-11).
+TENCENT_SMS_SECRET_ID = ""
+TENCENT_SMS_SECRET_KEY = ""
+TENCENT_SMS_SDK_APP_ID = ""
+TENCENT_SMS_SIGN_NAME = ""
+TENCENT_SMS_REGION = "ap-guangzhou"
+TENCENT_SMS_ENDPOINT = "sms.tencentcloudapi.com"
+# WeChat (mini program subscribe messages, or official-account template messages).
+WECHAT_APP_ID = ""
+WECHAT_APP_SECRET = ""
+WECHAT_MESSAGE_KIND = "subscribe"  # subscribe | template
+WECHAT_API_BASE = "https://api.weixin.qq.com"
+WECHAT_MINIPROGRAM_PAGE = "pages/orders/index"  # where a tap on the message opens
 # 出库签收单 PDF: reportlab's built-in STSong-Light, or a TrueType (.ttf) font by path.
 PDF_FONT_PATH = ""
 DEFAULT_PROVINCE = "海南省"  # first address of a new member (the distributor's province)
@@ -84,6 +111,27 @@ ENV_KEYS = {
     "RQ_QUEUE": str,
     "MEDIA_ROOT": str,
     "SMS_PROVIDER": str,
+    "WECHAT_PROVIDER": str,
+    "MESSAGE_CONNECT_TIMEOUT": float,
+    "MESSAGE_READ_TIMEOUT": float,
+    "MESSAGE_MAX_ATTEMPTS": int,
+    "MESSAGE_RETRY_BASE": float,
+    "MESSAGE_RETRY_MAX": float,
+    "ALIYUN_SMS_ACCESS_KEY_ID": str,
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": str,
+    "ALIYUN_SMS_SIGN_NAME": str,
+    "ALIYUN_SMS_ENDPOINT": str,
+    "TENCENT_SMS_SECRET_ID": str,
+    "TENCENT_SMS_SECRET_KEY": str,
+    "TENCENT_SMS_SDK_APP_ID": str,
+    "TENCENT_SMS_SIGN_NAME": str,
+    "TENCENT_SMS_REGION": str,
+    "TENCENT_SMS_ENDPOINT": str,
+    "WECHAT_APP_ID": str,
+    "WECHAT_APP_SECRET": str,
+    "WECHAT_MESSAGE_KIND": str,
+    "WECHAT_API_BASE": str,
+    "WECHAT_MINIPROGRAM_PAGE": str,
     "PDF_FONT_PATH": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
 }

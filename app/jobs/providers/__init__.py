@@ -1,31 +1,79 @@
-"""Message providers: one `send(message) -> ProviderResult` per provider name.
+"""Message providers, chosen per channel in config (`SMS_PROVIDER`, `WECHAT_PROVIDER`).
 
-The embedded default is `log` for SMS and WeChat (kept, not sent) and `inapp` for the
-in-app channel (the row itself is the delivery). Real SMS and WeChat providers come
-with the messaging issue and are chosen per channel in config.
+A provider module has `NAME` and `send(outgoing, config) -> ProviderResult`. It reads
+its credentials from `config` (the app config, filled from the environment), touches no
+database, and says what happened in one of four outcomes:
+
+- SENT: the gateway accepted the message; it is never sent again.
+- FAILED: refused for good (bad phone, template rejected, bad signature or secret);
+  retrying cannot help, a person must look.
+- RETRY: certainly not sent (connection refused, throttled, 5xx before acceptance);
+  the delivery job tries again later with exponential backoff.
+- UNCERTAIN: the request went out and no answer came back (read timeout); it may have
+  been delivered, so only a person may resend it.
+
+The embedded defaults are `log` (kept, "logged, not sent") and `inapp`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from ...models import Channel
 
 
+class Outcome:
+    SENT = "sent"
+    LOGGED = "logged"
+    FAILED = "failed"
+    RETRY = "retry"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass
+class Outgoing:
+    """One message as a provider needs it: who, the text, and the provider template."""
+
+    message_id: int
+    recipient: str  # a mobile number (SMS) or an openid (WeChat)
+    text: str  # the rendered body (in-app, log, and a fallback for WeChat)
+    template_code: str = ""  # SMS template code / WeChat template id
+    params: list[tuple[str, str]] = field(default_factory=list)  # (provider variable, value)
+    event: str = ""
+
+
 @dataclass
 class ProviderResult:
-    status: str  # a MessageStatus value
+    outcome: str  # an Outcome value
     provider: str
     error: str | None = None
+    provider_ref: str | None = None  # the gateway's id for the message (BizId, SerialNo, msgid)
 
 
-def provider_for(channel: str):
-    from . import inapp, log
+def _registry():
+    from . import inapp, log, sms_aliyun, sms_tencent, wechat
 
+    return {
+        Channel.SMS: {"log": log, "aliyun": sms_aliyun, "tencent": sms_tencent},
+        Channel.WECHAT: {"log": log, "wechat": wechat},
+        Channel.INAPP: {"inapp": inapp},
+    }
+
+
+PROVIDER_NAMES = {Channel.SMS: ("log", "aliyun", "tencent"), Channel.WECHAT: ("log", "wechat"),
+                  Channel.INAPP: ("inapp",)}
+
+
+def provider_name(channel: str, config=None) -> str:
+    config = config if config is not None else current_app.config
     if channel == Channel.INAPP:
-        return inapp
-    name = current_app.config.get(f"{channel.upper()}_PROVIDER", "log")
-    providers = {"log": log}
+        return "inapp"
+    return config.get(f"{channel.upper()}_PROVIDER") or "log"
+
+
+def provider_for(channel: str, config=None):
+    name = provider_name(channel, config)
+    providers = _registry().get(channel, {})
     if name not in providers:
         raise LookupError(f"unknown {channel} provider {name!r}")
     return providers[name]

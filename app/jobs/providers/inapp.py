@@ -1,10 +1,9 @@
 """In-app channel: the outbox row is the inbox entry, so delivery is marking it sent."""
 
-from ...models import MessageStatus
-from . import ProviderResult
+from . import Outcome, ProviderResult
 
 NAME = "inapp"
 
 
-def send(message) -> ProviderResult:
-    return ProviderResult(MessageStatus.SENT, NAME)
+def send(outgoing, config) -> ProviderResult:
+    return ProviderResult(Outcome.SENT, NAME)

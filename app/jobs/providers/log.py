@@ -2,14 +2,13 @@
 
 import logging
 
-from ...models import MessageStatus
-from . import ProviderResult
+from . import Outcome, ProviderResult
 
 log = logging.getLogger(__name__)
 NAME = "log"
 
 
-def send(message) -> ProviderResult:
-    log.info("message %s to %s (%s): %s", message.id, message.recipient, message.event,
-             message.body)
-    return ProviderResult(MessageStatus.LOGGED, NAME)
+def send(outgoing, config) -> ProviderResult:
+    log.info("message %s to %s (%s): %s", outgoing.message_id, outgoing.recipient,
+             outgoing.event, outgoing.text)
+    return ProviderResult(Outcome.LOGGED, NAME)
