@@ -48,7 +48,7 @@ def test_job_of_a_released_savepoint_runs_at_the_outer_commit(app, ctx):
 
 
 def test_outbox_message_is_delivered_by_the_log_provider_after_commit(app, ctx):
-    message = write_message("test", Channel.SMS, "13800000001", "你好")
+    message = write_message("test", Channel.SMS, "13800000001", body="你好")
     assert message.status == MessageStatus.PENDING
     db.session.commit()
     db.session.expire_all()
@@ -58,14 +58,14 @@ def test_outbox_message_is_delivered_by_the_log_provider_after_commit(app, ctx):
 
 
 def test_in_app_message_is_delivered_as_sent(app, ctx):
-    message = write_message("test", Channel.INAPP, "1", "站内信")
+    message = write_message("test", Channel.INAPP, "1", body="站内信")
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Message, message.id).status == MessageStatus.SENT
 
 
 def test_rolled_back_message_does_not_exist(app, ctx):
-    write_message("test", Channel.SMS, "13800000001", "不会发送")
+    write_message("test", Channel.SMS, "13800000001", body="不会发送")
     db.session.rollback()
     assert db.session.scalar(select(Message)) is None
 
@@ -90,13 +90,13 @@ def test_message_left_pending_when_redis_is_down_is_delivered_by_the_sweep(app,
     down = create_app(app_config(tmp_path_factory, DATABASE_URL=uri,
                                  REDIS_URL="redis://127.0.0.1:1/0"))
     with down.app_context():
-        message = write_message("test", Channel.SMS, "13800000001", "Redis 停了")
+        message = write_message("test", Channel.SMS, "13800000001", body="Redis 停了")
         db.session.commit()  # the enqueue fails, the change and its message are kept
         message_id = message.id
         assert db.session.get(Message, message_id).status == MessageStatus.PENDING
     with app.app_context():
         row = db.session.get(Message, message_id)
-        row.updated_at = utcnow() - timedelta(minutes=5)
+        row.due_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         result = app.test_cli_runner().invoke(args=["pifa", "periodic"])
         assert "sweep-messages: 1" in result.output
@@ -113,10 +113,10 @@ def test_real_worker_delivers_committed_not_rolled_back(app, tmp_path_factory, r
     with on_redis.app_context():
         queue = get_queue()
         try:
-            kept = write_message("test", Channel.SMS, "13800000001", "提交后发送")
+            kept = write_message("test", Channel.SMS, "13800000001", body="提交后发送")
             db.session.commit()
             kept_id = kept.id
-            write_message("test", Channel.SMS, "13800000002", "回滚")
+            write_message("test", Channel.SMS, "13800000002", body="回滚")
             db.session.rollback()
             assert queue.count == 1  # only the committed one was queued
             assert db.session.get(Message, kept_id).status == MessageStatus.PENDING

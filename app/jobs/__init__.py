@@ -64,21 +64,24 @@ def get_queue(app=None):
     return Queue(app.config["RQ_QUEUE"], connection=conn) if conn else None
 
 
-def dispatch(app, path: str, args: tuple) -> None:
-    """Hand one job to RQ, or run it now in its own app context (embedded default)."""
+def dispatch(app, path: str, args: tuple) -> bool:
+    """Hand one job to RQ, or run it now in its own app context (embedded default).
+    Returns False when Redis refused it (the periodic sweep picks the work up later)."""
     queue = get_queue(app)
     if queue is not None:
         try:
             queue.enqueue("app.jobs.run_job", path, *args)
-        except Exception:  # Redis down: the periodic sweep picks recoverable work up later
+        except Exception:
             log.exception("could not enqueue %s%r; left for the sweep", path, args)
-        return
+            return False
+        return True
     with app.app_context():
         try:
             import_string(path)(*args)
         except Exception:  # the caller's transaction is committed; a job must not undo it
             log.exception("inline job %s%r failed", path, args)
             db.session.rollback()
+    return True
 
 
 def run_job(path: str, *args):
@@ -118,8 +121,11 @@ def _on_commit(session):
     if not jobs:
         return
     app = current_app._get_current_object()
-    for path, args, _chain in jobs:
-        dispatch(app, path, args)
+    for n, (path, args, _chain) in enumerate(jobs):
+        if not dispatch(app, path, args):
+            # Redis is down: don't wait out a connect timeout per job; the sweep has them.
+            log.error("Redis unreachable: %d more job(s) left for the sweep", len(jobs) - n - 1)
+            break
 
 
 def _on_soft_rollback(session, previous_transaction):

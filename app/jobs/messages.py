@@ -1,51 +1,139 @@
-"""Deliver one outbox message; sweep messages left pending."""
+"""Deliver one outbox message through its provider; sweep messages left behind.
+
+A message is sent at most once by the gateway's own account of it:
+
+1. The job claims the message with one conditional UPDATE (pending and due ->
+   sending) and commits, so a retry job, the sweep and a duplicate RQ job can never
+   call the provider for the same message at the same time.
+2. It calls the provider outside any database transaction.
+3. It records the outcome: sent (never sent again), failed (a person must look),
+   uncertain (the request went out and no answer came; only a person resends), or
+   pending again with a later due time when the provider certainly did not send it
+   (exponential backoff, up to MESSAGE_MAX_ATTEMPTS).
+
+A worker that dies between 1 and 3 leaves the message "sending"; the sweep marks it
+uncertain after MESSAGE_SENDING_STALE, because the provider may have accepted it. A
+worker that dies before 1 leaves it pending, and the sweep sends it.
+"""
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import Message, MessageStatus
 from ..models.base import utcnow
-from . import enqueue
-from .providers import provider_for
+from . import enqueue, get_queue
+from .providers import Outcome, provider_for
 
 log = logging.getLogger(__name__)
-SWEEP_AFTER = timedelta(minutes=2)
+
+# Our own reasons, stored in English and translated when shown (the log view).
+NO_ANSWER = "The worker stopped while sending; the outcome is unknown."
+GAVE_UP = "Not sent after the maximum number of attempts."
+
+
+def backoff(attempts: int, config=None) -> float:
+    """Seconds to wait after the `attempts`-th "not sent" answer."""
+    config = config or current_app.config
+    return min(config["MESSAGE_RETRY_BASE"] * 2 ** max(attempts - 1, 0),
+               config["MESSAGE_RETRY_MAX"])
+
+
+def _claim(message_id: int) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.PENDING,
+               or_(Message.due_at.is_(None), Message.due_at <= now))
+        .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1,
+                claimed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
 
 
 def deliver_message(message_id: int) -> str | None:
-    """Send a pending message once. Returns its new status (None if nothing to do)."""
-    message = db.session.execute(
-        select(Message).where(Message.id == message_id).with_for_update()
-    ).scalar_one_or_none()
-    if message is None or message.status != MessageStatus.PENDING:
-        db.session.rollback()
+    """Send one due pending message. Returns its new status (None: nothing to do)."""
+    from ..services.messaging import outgoing_for
+
+    if not _claim(message_id):
         return None
-    message.attempts += 1
+    message = db.session.get(Message, message_id)
+    config = current_app.config
     try:
-        result = provider_for(message.channel).send(message)
-    except Exception as exc:  # an unknown provider or a bug: keep the reason, do not loop
-        log.exception("message %s failed", message_id)
+        provider = provider_for(message.channel)
+        outgoing = outgoing_for(message)
+        db.session.commit()  # no transaction stays open while the gateway is called
+        result = provider.send(outgoing, config)
+    except Exception as exc:  # a bug or a bad setting: keep the reason, do not loop
+        log.exception("message %s could not be handed to its provider", message_id)
+        db.session.rollback()
+        message = db.session.get(Message, message_id)
         message.status = MessageStatus.FAILED
-        message.last_error = str(exc)[:1000]
+        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        db.session.commit()
+        return message.status
+
+    message = db.session.get(Message, message_id)
+    message.provider = result.provider
+    message.last_error = result.error[:1000] if result.error else None
+    retry_in = None
+    if result.outcome in (Outcome.SENT, Outcome.LOGGED):
+        message.status = result.outcome
+        message.sent_at = utcnow()
+        message.provider_ref = (result.provider_ref or "")[:64] or None
+    elif result.outcome == Outcome.UNCERTAIN:
+        message.status = MessageStatus.UNCERTAIN
+    elif result.outcome == Outcome.RETRY and message.attempts < config["MESSAGE_MAX_ATTEMPTS"]:
+        retry_in = backoff(message.attempts, config)
+        message.status = MessageStatus.PENDING
+        message.due_at = utcnow() + timedelta(seconds=retry_in)
     else:
-        message.status = result.status
-        message.provider = result.provider
-        message.last_error = result.error
-        if result.status in (MessageStatus.SENT, MessageStatus.LOGGED):
-            message.sent_at = utcnow()
+        message.status = MessageStatus.FAILED
+        if result.outcome == Outcome.RETRY:
+            message.last_error = f"{GAVE_UP} {message.last_error or ''}".strip()
+    message.claimed_at = None
     db.session.commit()
+    if retry_in is not None:
+        schedule_retry(message_id, retry_in)
     return message.status
 
 
-def sweep_pending_messages() -> int:
-    """Re-enqueue messages still pending a while after they were written."""
-    cutoff = utcnow() - SWEEP_AFTER
+def schedule_retry(message_id: int, seconds: float) -> None:
+    """A delayed RQ job (the worker runs with its scheduler); without Redis, or if Redis
+    refuses, the periodic sweep picks the message up once it is due."""
+    queue = get_queue()
+    if queue is None:
+        return
+    try:
+        queue.enqueue_in(timedelta(seconds=seconds), "app.jobs.run_job",
+                         f"{__name__}.deliver_message", message_id)
+    except Exception:
+        log.exception("could not schedule the retry of message %s; left for the sweep",
+                      message_id)
+
+
+def sweep_pending_messages(now=None) -> int:
+    """Re-enqueue due messages whose job was lost (Redis or the worker was down), and mark
+    uncertain those whose worker vanished while sending. Returns how many were queued."""
+    config = current_app.config
+    now = now or utcnow()
+    stale = now - timedelta(seconds=config["MESSAGE_SENDING_STALE"])
+    db.session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.SENDING, Message.claimed_at < stale)
+        .values(status=MessageStatus.UNCERTAIN, last_error=NO_ANSWER, claimed_at=None)
+        .execution_options(synchronize_session=False))
+    cutoff = now - timedelta(seconds=config["MESSAGE_SWEEP_AFTER"])
     ids = db.session.scalars(
         select(Message.id)
-        .where(Message.status == MessageStatus.PENDING, Message.updated_at < cutoff)
+        .where(Message.status == MessageStatus.PENDING,
+               or_(Message.due_at <= cutoff,
+                   Message.due_at.is_(None) & (Message.updated_at < cutoff)))
         .order_by(Message.id)
         .limit(1000)
     ).all()

@@ -14,7 +14,7 @@ from .catalog import (
 )
 from .content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from .members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
-from .messages import Channel, Message, MessageStatus
+from .messages import Channel, Message, MessageStatus, MessageTemplate
 from .orders import (
     Address,
     CartLine,
@@ -35,7 +35,8 @@ from .settings import ShopSettings
 __all__ = [
     "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand", "CartLine",
     "Category", "Channel", "HomeBlock", "HomeBlockItem", "LevelPrice", "Member",
-    "MemberLevel", "MemberStatus", "Message", "MessageStatus", "PackUnit", "Product",
+    "MemberLevel", "MemberStatus", "Message", "MessageStatus",
+    "MessageTemplate", "PackUnit", "Product",
     "ProductImage", "Region", "ShopSettings", "Spec", "StaffKind", "StaffProfile", "Store",
     "Tag", "product_tag", "staff_region", "CodePurpose", "VerificationCode", "Address",
     "DeliveryMethodSetting", "DeliveryPhoto", "FreightTemplate", "Order", "OrderEvent",

@@ -37,6 +37,8 @@ class Member(Model):
     address = Column(String(255))
     region_id = Column(Integer, ForeignKey("region.id"), index=True)
     wechat_id = Column(String(64))
+    # Set by WeChat sign-in; with it the customer is told by WeChat instead of SMS.
+    wechat_openid = Column(String(64), unique=True, index=True)
     invoice_title = Column(String(128))
     tax_number = Column(String(32))
     status = Column(String(16), nullable=False, default=MemberStatus.INCOMPLETE, index=True)

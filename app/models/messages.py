@@ -5,7 +5,17 @@ delivered by a job after commit (app/jobs/messages.py).
 """
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 from .base import utcnow
@@ -19,17 +29,20 @@ class Channel:
 
 
 class MessageStatus:
-    PENDING = "pending"  # written, not yet handed to a provider
+    PENDING = "pending"  # written, not yet handed to a provider (or due for a retry)
+    SENDING = "sending"  # claimed by one job, the provider is being called
     SENT = "sent"  # accepted by the provider
     LOGGED = "logged"  # no provider configured: kept, not sent (embedded default)
     FAILED = "failed"  # refused for good; shown in the log
     UNCERTAIN = "uncertain"  # outcome unknown; only a person may resend
-    ALL = (PENDING, SENT, LOGGED, FAILED, UNCERTAIN)
+    ALL = (PENDING, SENDING, SENT, LOGGED, FAILED, UNCERTAIN)
+    RETRYABLE_BY_HAND = (FAILED, UNCERTAIN)
 
 
 class Message(Model):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_message_status_created", "status", "created_at"),
+                      Index("ix_message_status_due", "status", "due_at"))
     id = Column(Integer, primary_key=True)
     channel = Column(String(16), nullable=False)
     recipient = Column(String(64), nullable=False)  # phone, openid, or user id for in-app
@@ -42,6 +55,9 @@ class Message(Model):
     provider = Column(String(16))
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(Text)
+    provider_ref = Column(String(64))  # the gateway's id (BizId, SerialNo, msgid)
+    due_at = Column(DateTime)  # when a pending message is next to be tried
+    claimed_at = Column(DateTime)  # when the job that is sending it claimed it
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     sent_at = Column(DateTime)
@@ -52,7 +68,25 @@ class Message(Model):
     def status_label(self):
         from flask_babel import lazy_gettext as _l
 
-        labels = {MessageStatus.PENDING: _l("Pending"), MessageStatus.SENT: _l("Sent"),
+        labels = {MessageStatus.PENDING: _l("Pending"), MessageStatus.SENDING: _l("Sending"),
+                  MessageStatus.SENT: _l("Sent"),
                   MessageStatus.LOGGED: _l("Logged, not sent"),
                   MessageStatus.FAILED: _l("Failed"), MessageStatus.UNCERTAIN: _l("Uncertain")}
         return labels.get(self.status, self.status)
+
+
+class MessageTemplate(Model):
+    """The wording and provider template of one event on one channel, edited in the back
+    office. Events without a row use the defaults in app/services/messaging.py."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (UniqueConstraint("event", "channel", name="uq_message_template_event"),)
+    id = Column(Integer, primary_key=True)
+    event = Column(String(32), nullable=False)
+    channel = Column(String(16), nullable=False)
+    text = Column(Text, nullable=False)  # "{order_no}" style placeholders
+    template_code = Column(String(64), nullable=False, default="")  # SMS code / WeChat id
+    param_map = Column(Text, nullable=False, default="")  # "provider_var=param" per line
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by_id = Column(Integer, ForeignKey("ab_user.id",
+                                               name="fk_message_template_updated_by_id"))

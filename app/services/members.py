@@ -7,7 +7,6 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import (
-    Channel,
     CodePurpose,
     Member,
     MemberLevel,
@@ -22,7 +21,6 @@ from . import accounts, messaging, uploads, verification
 from .errors import NotFound, PermissionDenied, ValidationError
 from .settings import get_settings
 
-APPROVED_SMS = "您的账号已通过审核，请刷新小程序，可获得内部批发价格。"
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}
 OPTIONAL_TEXT = {"wechat_id": 64, "invoice_title": 128, "tax_number": 32}
@@ -155,13 +153,6 @@ def _has_file(f) -> bool:
 
 # ---- approval --------------------------------------------------------------------------
 
-def _notify(member: Member, event: str, body: str) -> None:
-    messaging.write_message(event, Channel.SMS, member.phone or member.user.username, body,
-                            user_id=member.user_id)
-    messaging.write_message(event, Channel.INAPP, str(member.user_id), body,
-                            user_id=member.user_id)
-
-
 def approve(member: Member, level_id, actor) -> Member:
     if member.status not in (MemberStatus.PENDING, MemberStatus.REJECTED):
         raise ValidationError(_l("Only members waiting for approval can be approved."),
@@ -178,7 +169,7 @@ def approve(member: Member, level_id, actor) -> Member:
     member.reject_reason = None
     member.approved_at = member.reviewed_at = utcnow()
     member.reviewed_by_id = actor.id
-    _notify(member, "member_approved", APPROVED_SMS)
+    messaging.member_approved(member)
     db.session.commit()
     return member
 
@@ -196,8 +187,7 @@ def reject(member: Member, reason: str, actor) -> Member:
     member.reject_reason = reason
     member.reviewed_at = utcnow()
     member.reviewed_by_id = actor.id
-    _notify(member, "member_rejected",
-            f"您的账号审核未通过，原因：{reason}。请修改资料后重新提交。")
+    messaging.member_rejected(member, reason)
     db.session.commit()
     return member
 

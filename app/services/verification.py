@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Channel, CodePurpose, VerificationCode
+from ..models import CodePurpose, VerificationCode
 from ..models.base import utcnow
 from . import accounts, messaging
 from .errors import ValidationError
@@ -24,7 +24,6 @@ from .errors import ValidationError
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
 RESEND_AFTER = timedelta(seconds=60)
-EVENT = "sms_code"
 
 
 def _digest(phone: str, purpose: str, code: str) -> str:
@@ -54,14 +53,11 @@ def send_code(raw_phone: str, purpose: str) -> None:
                                     expires_at=utcnow() + CODE_TTL))
     if purpose == CodePurpose.REGISTER and known:
         # Tell the phone's owner, not the person asking.
-        body = ("该手机号已注册，可直接登录；如忘记密码，请使用“忘记密码”重设。")
-        messaging.write_message("account_exists", Channel.SMS, phone, body)
+        messaging.tell_phone_already_registered(phone)
     elif purpose == CodePurpose.RESET and not known:
         pass  # nothing to reset; nothing is sent, and the answer is the same
     else:
-        body = f"您的验证码为{code}，5分钟内有效，请勿告诉他人。"
-        messaging.write_message(EVENT, Channel.SMS, phone, body, template=EVENT,
-                                params={"code": code})
+        messaging.send_code(phone, code)
     db.session.commit()
 
 

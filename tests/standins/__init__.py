@@ -14,6 +14,7 @@ that reaches the provider's send endpoint, in order, then "ok" again:
 - ("hold", seconds): accept and count, then wait before answering (a lost answer)
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -59,10 +60,8 @@ class StandIn:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(payload)  # the client may have given up waiting
 
             do_GET = do_POST = _serve
 

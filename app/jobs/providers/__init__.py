@@ -16,6 +16,7 @@ The embedded defaults are `log` (kept, "logged, not sent") and `inapp`.
 """
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from flask import current_app
 
@@ -50,18 +51,12 @@ class ProviderResult:
     provider_ref: str | None = None  # the gateway's id for the message (BizId, SerialNo, msgid)
 
 
-def _registry():
-    from . import inapp, log, sms_aliyun, sms_tencent, wechat
-
-    return {
-        Channel.SMS: {"log": log, "aliyun": sms_aliyun, "tencent": sms_tencent},
-        Channel.WECHAT: {"log": log, "wechat": wechat},
-        Channel.INAPP: {"inapp": inapp},
-    }
-
-
-PROVIDER_NAMES = {Channel.SMS: ("log", "aliyun", "tencent"), Channel.WECHAT: ("log", "wechat"),
-                  Channel.INAPP: ("inapp",)}
+# Modules are imported on first use: an SDK is loaded only where it is configured.
+PROVIDERS = {
+    Channel.SMS: {"log": "log", "aliyun": "sms_aliyun", "tencent": "sms_tencent"},
+    Channel.WECHAT: {"log": "log", "wechat": "wechat"},
+    Channel.INAPP: {"inapp": "inapp"},
+}
 
 
 def provider_name(channel: str, config=None) -> str:
@@ -73,7 +68,7 @@ def provider_name(channel: str, config=None) -> str:
 
 def provider_for(channel: str, config=None):
     name = provider_name(channel, config)
-    providers = _registry().get(channel, {})
-    if name not in providers:
+    module = PROVIDERS.get(channel, {}).get(name)
+    if module is None:
         raise LookupError(f"unknown {channel} provider {name!r}")
-    return providers[name]
+    return import_module(f"{__name__}.{module}")
