@@ -46,6 +46,9 @@ class StandIn:
                 pass
 
             def _serve(self):
+                if standin._server is None:  # stopped: a kept-alive connection gets nothing
+                    self.close_connection = True
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, headers, payload = standin._dispatch(
@@ -67,7 +70,8 @@ class StandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)  # a short poll: stop() returns fast
         self._thread.start()
         return self
 
@@ -113,6 +117,11 @@ class StandIn:
         event = threading.Event()
         self._holding.append(event)
         event.wait(seconds)
+
+    def release(self):
+        """Answer every held request now."""
+        for event in self._holding:
+            event.set()
 
     def wait_accepted(self, count: int, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,135 @@
+"""Aliyun SMS (dysmsapi 2017-05-25 SendSms) through the official SDK.
+
+One request per message, no SDK retries: the delivery job owns retrying, and it must
+know whether the gateway may have the message (UNCERTAIN) or certainly has not (RETRY).
+"""
+
+import json
+from urllib.parse import urlsplit
+
+import requests
+from alibabacloud_dysmsapi20170525.client import Client
+from alibabacloud_dysmsapi20170525.models import SendSmsRequest
+from alibabacloud_tea_openapi.exceptions import ThrottlingException
+from alibabacloud_tea_openapi.utils_models import Config
+from darabonba.exceptions import ResponseException, RetryError, UnretryableException
+from darabonba.policy.retry import RetryOptions
+from darabonba.runtime import RuntimeOptions
+from urllib3.exceptions import NewConnectionError
+
+from . import Outcome, ProviderResult
+
+NAME = "aliyun"
+DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
+
+# Answers that say "not accepted, try later": throttling (API rate or per-phone flow
+# control, isv.BUSINESS_LIMIT_CONTROL) and the gateway's own failures.
+RETRY_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "ServiceUnavailable",
+               "InternalError"}
+
+
+def _retryable(code: str | None) -> bool:
+    return bool(code) and (code in RETRY_CODES or code.startswith("Throttling"))
+
+
+def _short(code, message) -> str:
+    """"<Code>: <Message>" on one line, as the gateway said it."""
+    return " ".join(f"{code}: {message or ''}".split())[:300]
+
+
+def _endpoint(value: str) -> tuple[str, str]:
+    """(protocol, host[:port]) from "dysmsapi.aliyuncs.com" or "http://127.0.0.1:8123"."""
+    value = (value or "").strip() or DEFAULT_ENDPOINT
+    if "://" in value:
+        url = urlsplit(value)
+        return url.scheme, url.netloc
+    return "https", value
+
+
+def _millis(seconds) -> int:
+    # The SDK takes milliseconds, and treats 0 as "use the default".
+    return max(1, round(float(seconds) * 1000))
+
+
+def _missing(outgoing, config) -> str | None:
+    for key in ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
+                "ALIYUN_SMS_SIGN_NAME"):
+        if not config.get(key):
+            return f"Aliyun SMS is not configured: {key} is empty"
+    if not outgoing.template_code:
+        return "Aliyun SMS is not configured: the message has no template code"
+    if not outgoing.recipient:
+        return "Aliyun SMS: the message has no recipient phone number"
+    return None
+
+
+def _transport_failure(exc: UnretryableException, connect_s, read_s) -> ProviderResult:
+    """No usable HTTP answer. darabonba turns every requests error into RetryError(str(e)),
+    raised inside `except IOError`, and tea_openapi wraps that in UnretryableException; the
+    original requests exception survives only as inner_exception.__context__."""
+    inner = exc.inner_exception
+    cause = inner.__context__ if isinstance(inner, RetryError) else None
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
+        return ProviderResult(Outcome.RETRY, NAME,
+                              error=f"no connection to the gateway within {connect_s:g} s")
+    if isinstance(cause, requests.exceptions.ReadTimeout):
+        return ProviderResult(Outcome.UNCERTAIN, NAME,
+                              error=f"no answer within {read_s:g} s; the SMS may have been sent")
+    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
+    if isinstance(reason, NewConnectionError):  # refused, unreachable, DNS failure
+        why = reason.__cause__ or reason  # the OSError / gaierror, without the URL
+        return ProviderResult(Outcome.RETRY, NAME, error=f"could not connect to the gateway: {why}")
+    # Anything else (connection dropped mid-answer; an answer that is not JSON, such as a
+    # proxy's HTML 502, whose status the SDK does not keep) happened after the request may
+    # have gone out, so only a person may decide to send again. str(cause)
+    # is not used: it holds the URL, whose query carries the phone number and parameters.
+    kind = type(cause or inner).__name__
+    return ProviderResult(Outcome.UNCERTAIN, NAME,
+                          error=f"no usable answer from the gateway ({kind})")
+
+
+def send(outgoing, config) -> ProviderResult:
+    problem = _missing(outgoing, config)
+    if problem:
+        return ProviderResult(Outcome.FAILED, NAME, error=problem)
+
+    protocol, host = _endpoint(config.get("ALIYUN_SMS_ENDPOINT", DEFAULT_ENDPOINT))
+    connect_s = float(config.get("MESSAGE_CONNECT_TIMEOUT", 5.0))
+    read_s = float(config.get("MESSAGE_READ_TIMEOUT", 10.0))
+    # A client is cheap (microseconds; the HTTP connection pool is shared per host inside
+    # darabonba), and a fresh one per call shares no state between worker threads.
+    client = Client(Config(
+        access_key_id=config["ALIYUN_SMS_ACCESS_KEY_ID"],
+        access_key_secret=config["ALIYUN_SMS_ACCESS_KEY_SECRET"],
+        endpoint=host,
+        protocol=protocol,
+        retry_options=RetryOptions({"retryable": False}),
+    ))
+    request = SendSmsRequest(
+        phone_numbers=outgoing.recipient,
+        sign_name=config["ALIYUN_SMS_SIGN_NAME"],
+        template_code=outgoing.template_code,
+        template_param=json.dumps(dict(outgoing.params), ensure_ascii=False),
+    )
+    runtime = RuntimeOptions(autoretry=False, max_attempts=0,
+                             connect_timeout=_millis(connect_s), read_timeout=_millis(read_s))
+    try:
+        body = client.send_sms_with_options(request, runtime).body
+    except ResponseException as exc:
+        # An HTTP 4xx/5xx answer with a JSON body: ClientException / ServerException /
+        # ThrottlingException (the last when the gateway sends x-acs-retry-after).
+        data = exc.data if isinstance(exc.data, dict) else {}
+        code = data.get("Code") or exc.code
+        error = _short(code, data.get("Message") or exc.message)
+        status = getattr(exc, "status_code", None) or 0
+        if status >= 500 or isinstance(exc, ThrottlingException) or _retryable(code):
+            return ProviderResult(Outcome.RETRY, NAME, error=error)
+        return ProviderResult(Outcome.FAILED, NAME, error=error)
+    except UnretryableException as exc:  # no answer, or one the SDK could not read
+        return _transport_failure(exc, connect_s, read_s)
+
+    # HTTP 200: business errors (bad phone, template, flow control) come with a Code.
+    if body.code == "OK":
+        return ProviderResult(Outcome.SENT, NAME, provider_ref=body.biz_id)
+    outcome = Outcome.RETRY if _retryable(body.code) else Outcome.FAILED
+    return ProviderResult(outcome, NAME, error=_short(body.code, body.message))
