@@ -1,0 +1,278 @@
+"""Who is told what and how; templates; delivery outcomes (inline jobs, stand-in gateways).
+
+Sends are counted at the stand-ins. Redis-backed worker faults: test_delivery_faults.py.
+"""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.messages import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
+from app.jobs.providers import wechat as wechat_provider
+from app.models import Channel, Member, Message, MessageStatus, MessageTemplate
+from app.models.base import utcnow
+from app.services import members, messaging, workflow
+from app.services.errors import ValidationError
+from tests.order_factory import World
+from tests.standins.tencent_sms import TencentSmsStandIn
+from tests.standins.wechat import WeChatStandIn
+
+
+@pytest.fixture
+def world(app, make):
+    with app.app_context():
+        return World(app, make)
+
+
+def _messages(**where):
+    query = select(Message).order_by(Message.id)
+    for key, value in where.items():
+        query = query.where(getattr(Message, key) == value)
+    return db.session.scalars(query).all()
+
+
+# ---- recipients and channels -------------------------------------------------------------
+
+def test_customer_without_openid_hears_of_confirmation_by_sms_and_in_app(app, world, ctx):
+    order = world.order("pending")
+    workflow.apply(order, "confirm", world.user(world.salesman))
+    sent = {(m.channel, m.recipient) for m in _messages(event="order_confirmed")}
+    assert sent == {(Channel.SMS, world.customer.mobile),
+                    (Channel.INAPP, str(world.customer.user_id))}
+    sms = _messages(event="order_confirmed", channel=Channel.SMS)[0]
+    assert sms.body == f"订单确认通知：您的订单{order.order_no}已确认，我们会尽快为您发货。"
+
+
+def test_customer_with_openid_hears_by_wechat_not_sms(app, world, ctx):
+    db.session.get(Member, world.customer.id).wechat_openid = "oPifa-customer-1"
+    db.session.commit()
+    order = world.order("pending")
+    workflow.apply(order, "confirm", world.user(world.salesman))
+    channels = {(m.channel, m.recipient) for m in _messages(event="order_confirmed")}
+    assert channels == {(Channel.WECHAT, "oPifa-customer-1"),
+                        (Channel.INAPP, str(world.customer.user_id))}
+
+
+def test_driver_and_customer_are_told_of_the_assignment(app, world, ctx):
+    order = world.order("confirmed")
+    workflow.apply(order, "assign_driver", world.user(world.salesman),
+                   driver_id=world.driver.id)
+    driver_sms = _messages(event="driver_assigned")
+    assert [(m.channel, m.recipient) for m in driver_sms] == [(Channel.SMS,
+                                                               world.driver.mobile)]
+    assert driver_sms[0].body == f"您的订单{order.order_no}待送货，请及时办理出库和送货。"
+    customer = {m.channel for m in _messages(event="order_shipping")}
+    assert customer == {Channel.SMS, Channel.INAPP}
+
+
+def test_account_news_goes_by_sms_even_with_an_openid(app, make, ctx):
+    ref = make.member(status="pending")
+    member = db.session.get(Member, ref.id)
+    member.wechat_openid = "oPifa-member-2"
+    db.session.commit()
+    members.reject(member, "照片不清晰", world_admin(app, make))
+    rows = _messages(event="member_rejected")
+    assert {m.channel for m in rows} == {Channel.SMS, Channel.INAPP}
+    assert rows[0].body == "您的账号审核未通过，原因：照片不清晰。请修改资料后重新提交。"
+
+
+def world_admin(app, make):
+    ref = make.user("Admin")
+    return app.appbuilder.sm.get_user_by_id(ref.user_id)
+
+
+# ---- templates ---------------------------------------------------------------------------
+
+def test_an_edited_template_words_new_messages(app, world, ctx):
+    messaging.save_template("order_confirmed", Channel.SMS, "【批发】{order_no}已确认",
+                            "SMS_1", "order_no", actor=None)
+    order = world.order("pending")
+    workflow.apply(order, "confirm", world.user(world.salesman))
+    sms = _messages(event="order_confirmed", channel=Channel.SMS)[0]
+    assert sms.body == f"【批发】{order.order_no}已确认"
+    inapp = _messages(event="order_confirmed", channel=Channel.INAPP)[0]
+    assert inapp.body.startswith("订单确认通知")  # the in-app template was not changed
+    messaging.reset_template("order_confirmed", Channel.SMS)
+    assert messaging.get_template("order_confirmed", Channel.SMS).saved is False
+
+
+@pytest.mark.parametrize("text, param_map, field", [
+    ("您的订单{order}已确认", "", "text"),  # not a parameter of this event
+    ("您的订单{order_no已确认", "", "text"),  # unmatched brace
+    ("", "", "text"),
+    ("您的订单{order_no}已确认", "no=amount", "param_map"),  # amount is not a parameter
+    ("您的订单{order_no}已确认", "bad name=order_no", "param_map"),
+])
+def test_a_bad_template_is_refused_and_nothing_is_saved(app, ctx, text, param_map, field):
+    with pytest.raises(ValidationError) as refused:
+        messaging.save_template("order_confirmed", Channel.SMS, text, "SMS_1", param_map,
+                                actor=None)
+    assert refused.value.field == field
+    db.session.rollback()
+    assert db.session.scalar(select(MessageTemplate)) is None
+
+
+def test_preview_uses_sample_values_and_shows_provider_parameters(app, ctx):
+    shown = messaging.preview("order_shipped", Channel.WECHAT,
+                              "订单{order_no}已发货（{ship}）", "tmpl-1",
+                              "character_string1=order_no\nthing2=ship\nthing3=text")
+    assert shown["text"] == "订单20261125000123已发货（快递发货：顺丰 SF1234567890）"
+    assert shown["params"] == [("character_string1", "20261125000123"),
+                               ("thing2", "快递发货：顺丰 SF1234567890"),
+                               ("thing3", shown["text"])]
+
+
+# ---- delivery outcomes (inline jobs) --------------------------------------------------
+
+@pytest.fixture
+def tencent(app, monkeypatch):
+    with TencentSmsStandIn(templates={"100001": 1}) as standin:
+        for key, value in {"SMS_PROVIDER": "tencent", "TENCENT_SMS_ENDPOINT": standin.url,
+                           "TENCENT_SMS_SECRET_ID": standin.secret_id,
+                           "TENCENT_SMS_SECRET_KEY": standin.secret_key,
+                           "TENCENT_SMS_SDK_APP_ID": standin.sdk_app_id,
+                           "TENCENT_SMS_SIGN_NAME": "批发平台",
+                           "MESSAGE_READ_TIMEOUT": 1.0}.items():
+            monkeypatch.setitem(app.config, key, value)
+        with app.app_context():
+            messaging.save_template("new_order", Channel.SMS, messaging.EVENTS["new_order"].text,
+                                    "100001", "order_no", actor=None)
+        yield standin
+
+
+def _send(number="N1") -> int:
+    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                      {"order_no": number})
+    db.session.commit()  # inline: delivered right after the commit
+    return message.id
+
+
+def _get(message_id) -> Message:
+    db.session.expire_all()
+    return db.session.get(Message, message_id)
+
+
+def test_accepted_message_is_sent_once_with_the_gateway_reference(app, tencent, ctx):
+    message = _get(_send())
+    assert message.status == MessageStatus.SENT and message.provider == "tencent"
+    assert message.provider_ref and message.attempts == 1
+    assert [(a["phone"], a["params"]) for a in tencent.accepted] == [("+8613800138000",
+                                                                      ["N1"])]
+    assert sweep_pending_messages(now=utcnow() + timedelta(hours=2)) == 0
+    assert len(tencent.accepted) == 1
+
+
+def test_not_sent_waits_with_backoff_and_the_sweep_sends_it_when_due(app, tencent, ctx):
+    tencent.plan("throttle")
+    message = _get(_send())
+    assert message.status == MessageStatus.PENDING and message.attempts == 1
+    assert "RequestLimitExceeded" in message.last_error
+    wait = (message.due_at - utcnow()).total_seconds()
+    assert 0 < wait <= app.config["MESSAGE_RETRY_BASE"]
+    assert sweep_pending_messages() == 0  # not due yet
+    assert tencent.accepted == []
+    message.due_at = utcnow() - timedelta(seconds=app.config["MESSAGE_SWEEP_AFTER"] + 1)
+    db.session.commit()
+    assert sweep_pending_messages() == 1
+    message = _get(message.id)
+    assert message.status == MessageStatus.SENT and message.attempts == 2
+    assert len(tencent.accepted) == 1
+
+
+def test_after_the_last_attempt_a_not_sent_message_is_failed(app, tencent, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "MESSAGE_MAX_ATTEMPTS", 2)
+    tencent.plan("unavailable", "unavailable", "unavailable")
+    message_id = _send()
+    message = _get(message_id)
+    message.due_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    sweep_pending_messages()
+    message = _get(message_id)
+    assert message.status == MessageStatus.FAILED and message.attempts == 2
+    assert message.last_error.startswith(GAVE_UP)
+    assert tencent.accepted == [] and len(tencent.requests) == 2
+
+
+def test_permanent_refusal_fails_at_once_and_retry_now_sends_after_the_fix(app, tencent, ctx):
+    tencent.templates.pop("100001")  # the template is not approved at the gateway
+    message_id = _send()
+    message = _get(message_id)
+    assert message.status == MessageStatus.FAILED and message.attempts == 1
+    assert "TemplateIncorrectOrUnapproved" in message.last_error
+    assert sweep_pending_messages(now=utcnow() + timedelta(hours=2)) == 0
+    assert len(tencent.requests) == 1
+    tencent.templates["100001"] = 1  # approved now; a person resends it
+    messaging.retry_message(message, actor=None)
+    message = _get(message_id)
+    assert message.status == MessageStatus.SENT
+    assert len(tencent.accepted) == 1
+
+
+def test_no_answer_is_uncertain_and_only_a_person_resends(app, tencent, ctx):
+    tencent.plan(("hold", 5))
+    message_id = _send()
+    message = _get(message_id)
+    assert message.status == MessageStatus.UNCERTAIN
+    assert sweep_pending_messages(now=utcnow() + timedelta(hours=2)) == 0
+    tencent.release()
+    assert len(tencent.accepted) == 1
+    messaging.retry_message(message, actor=None)  # the person decided: send again
+    assert _get(message_id).status == MessageStatus.SENT
+    assert len(tencent.accepted) == 2
+
+
+def test_sent_message_cannot_be_retried(app, tencent, ctx):
+    message = _get(_send())
+    with pytest.raises(ValidationError):
+        messaging.retry_message(message, actor=None)
+    assert _get(message.id).status == MessageStatus.SENT and len(tencent.accepted) == 1
+
+
+def test_a_vanished_worker_leaves_the_message_uncertain(app, ctx):
+    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                      {"order_no": "X"})
+    db.session.flush()
+    message.status = MessageStatus.SENDING
+    message.claimed_at = utcnow() - timedelta(seconds=app.config["MESSAGE_SENDING_STALE"] + 5)
+    db.session.commit()  # its job finds it claimed and leaves it
+    sweep_pending_messages()
+    message = _get(message.id)
+    assert message.status == MessageStatus.UNCERTAIN and message.last_error == NO_ANSWER
+
+
+def test_unknown_provider_setting_fails_the_message_with_the_reason(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_PROVIDER", "pigeon")
+    message = _get(_send())
+    assert message.status == MessageStatus.FAILED and "pigeon" in message.last_error
+
+
+def test_backoff_doubles_up_to_the_cap(app):
+    config = {"MESSAGE_RETRY_BASE": 30.0, "MESSAGE_RETRY_MAX": 3600.0}
+    assert [backoff(n, config) for n in (1, 2, 3, 4, 8)] == [30, 60, 120, 240, 3600]
+
+
+def test_wechat_confirmation_reaches_the_gateway_with_the_template(app, world, ctx,
+                                                                  monkeypatch):
+    wechat_provider.reset_clients()
+    with WeChatStandIn("wxpifa0001", "wechat-secret", openids={"oPifa-1"},
+                       templates={"TPL-CONFIRM": {"character_string1", "thing2"}}) as wx:
+        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_APP_ID": "wxpifa0001",
+                           "WECHAT_APP_SECRET": "wechat-secret",
+                           "WECHAT_API_BASE": wx.url}.items():
+            monkeypatch.setitem(app.config, key, value)
+        messaging.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
+                                "TPL-CONFIRM", "character_string1=order_no\nthing2=text",
+                                actor=None)
+        db.session.get(Member, world.customer.id).wechat_openid = "oPifa-1"
+        db.session.commit()
+        order = world.order("pending")
+        workflow.apply(order, "confirm", world.user(world.salesman))
+        message = _messages(event="order_confirmed", channel=Channel.WECHAT)[0]
+        assert message.status == MessageStatus.SENT and message.provider == "wechat"
+        assert wx.accepted == [{"openid": "oPifa-1", "template": "TPL-CONFIRM",
+                                "kind": "subscribe",
+                                "data": {"character_string1": {"value": order.order_no},
+                                         "thing2": {"value": f"订单{order.order_no}已确认"}}}]
+    wechat_provider.reset_clients()
