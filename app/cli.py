@@ -66,12 +66,15 @@ def periodic_command(loop, interval):
 
 @pifa_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst):
+@click.option("--fork/--no-fork", default=True,
+              help="Run each job in a forked work horse (RQ's default) or in the worker "
+                   "process itself, keeping its database connections (faster).")
+def worker_command(burst, fork):
     """Run an RQ worker for this app's queue (needs REDIS_URL).
 
     With its scheduler: delayed message retries (backoff) are moved to the queue when due.
     """
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from .jobs import get_queue, set_worker_app
 
@@ -79,4 +82,5 @@ def worker_command(burst):
     if queue is None:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
     set_worker_app(current_app._get_current_object())
-    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    worker_class = Worker if fork else SimpleWorker
+    worker_class([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)

@@ -45,7 +45,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         *_view("StaffProfileView", "can_list", "can_show"),
         *_view("MemberView", "can_list", "can_show", "can_edit", "can_review", "can_handover",
                "can_set_active"),
-        *_view("MessageLogView", "can_list", "can_show"),
+        *_view("MessageLogView", "can_list", "can_show", "can_retry"),
         *_view("OrderListView", "can_list", "can_show", "can_mark_paid", "can_order_action",
                "can_delivery_note"),
         *_menus("Business", "Regions", "Staff", "Members", "Member list", "Pending approval",

@@ -1,16 +1,20 @@
 """Message delivery through RQ: our outbox + delivery job (log provider) beside plain RQ jobs
 that do nothing, in the same run, on the same Redis and the same number of workers.
 
-    .venv/bin/python bench/messages.py [--messages 1000] [--workers 2]
+    .venv/bin/python bench/messages.py [--messages 1000] [--latency-samples 100]
+        [--workers 2] [--no-fork]
         [--database-url postgresql+psycopg://postgres@127.0.0.1/pifa_bench]
         [--redis-url redis://127.0.0.1:6379/14]
 
-Both runs start their workers first, then a producer commits one message per transaction
-(as a real order or approval does) or enqueues one no-op job, as fast as it can. Printed:
-throughput (items done per second, first commit to last done) and commit->sent latency
-p50/p95, for each, and ours/baseline ratios: the ratio is our overhead (the outbox row,
-the claim, the provider call and the result, each in its own transaction; the fork of a
-work horse per job is RQ's and is in both).
+For each side, workers are started first; then
+- latency: one item at a time (commit a message / enqueue a job, wait until it is done):
+  commit->sent p50/p95 with nothing queued ahead;
+- throughput: a producer commits one message per transaction (as an order or an approval
+  does) or enqueues one no-op job, as fast as it can; items done per second from the
+  first commit to the last one done.
+The ratios ours/baseline are our overhead: the outbox row, the claim, the provider call
+and the result, each in its own transaction. With forking workers (RQ's default) both
+sides fork a work horse per job; --no-fork runs both with RQ's SimpleWorker.
 Default database: a fresh SQLite file (SQLite serialises writers; use PostgreSQL for
 figures that matter).
 """
@@ -33,7 +37,7 @@ def noop(enqueued_at: float, key: str) -> None:
     """The baseline job: record when it ran, nothing else."""
     from rq import get_current_job
 
-    get_current_job().connection.hset(key, str(enqueued_at), repr(time.time()))
+    get_current_job().connection.hset(key, repr(enqueued_at), repr(time.time()))
 
 
 def _percentile(values, q):
@@ -42,8 +46,10 @@ def _percentile(values, q):
 
 
 def _start_workers(n, argv, env, log):
-    return [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
-            for _ in range(n)]
+    workers = [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
+               for _ in range(n)]
+    time.sleep(3.0)  # let them register and start listening
+    return workers
 
 
 def _stop(workers):
@@ -56,6 +62,14 @@ def _stop(workers):
             worker.kill()
 
 
+def _wait_until(predicate, timeout=600):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out: see the worker log")
+        time.sleep(0.002)
+
+
 def baseline(args, env, log):
     from redis import Redis
     from rq import Queue
@@ -64,25 +78,31 @@ def baseline(args, env, log):
     name = f"bench-noop-{uuid.uuid4().hex[:6]}"
     key = f"bench:{name}:done"
     queue = Queue(name, connection=conn)
+    worker_class = "rq.worker.SimpleWorker" if args.no_fork else "rq.worker.Worker"
     workers = _start_workers(args.workers, [sys.executable, "-m", "rq.cli", "worker",
-                                            "--url", args.redis_url, name], env, log)
-    time.sleep(2.0)  # let them register and start listening
+                                            "--url", args.redis_url, "-w", worker_class,
+                                            name], env, log)
     try:
+        latencies = []
+        for _ in range(args.latency_samples):
+            start = time.time()
+            queue.enqueue("bench.messages.noop", start, key)
+            _wait_until(lambda s=start: conn.hexists(key, repr(s)))
+            latencies.append(float(conn.hget(key, repr(start))) - start)
+        conn.delete(key)
         started = time.time()
         for _ in range(args.messages):
             queue.enqueue("bench.messages.noop", time.time(), key)
-        while conn.hlen(key) < args.messages:
-            time.sleep(0.05)
-        done = {float(k): float(v) for k, v in conn.hgetall(key).items()}
+        _wait_until(lambda: conn.hlen(key) >= args.messages)
+        finished = max(float(v) for v in conn.hvals(key))
     finally:
         _stop(workers)
         conn.delete(key, *conn.keys(f"rq:*{name}*") or ["-"])
-    latencies = [end - start for start, end in done.items()]
-    return args.messages / (max(done.values()) - started), latencies
+    return args.messages / (finished - started), latencies
 
 
 def ours(args, env, log):
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from app import create_app
     from app.extensions import db
@@ -94,46 +114,64 @@ def ours(args, env, log):
                       "RQ_QUEUE": name, "SMS_PROVIDER": "log", "SECRET_KEY": "bench",
                       "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            db.session.commit()
         db.create_all()
         db.session.execute(Message.__table__.delete())
         db.session.commit()
     worker_env = dict(env, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
                       RQ_QUEUE=name, SMS_PROVIDER="log", SECRET_KEY="bench")
-    workers = _start_workers(args.workers, [sys.executable, "-m", "flask", "--app",
-                                            "app:create_app", "pifa", "worker"],
+    argv = [sys.executable, "-m", "flask", "--app", "app:create_app", "pifa", "worker"]
+    workers = _start_workers(args.workers, argv + (["--no-fork"] if args.no_fork else []),
                              worker_env, log)
-    time.sleep(3.0)
-    committed = {}
+
+    def write(n):
+        message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                          {"order_no": f"B{n:06d}"})
+        db.session.commit()  # the job is enqueued after this commit
+        return message.id, time.time()
+
+    def sent_at(ids):
+        rows = db.session.execute(select(Message.id, Message.sent_at)
+                                  .where(Message.id.in_(ids))).all()
+        db.session.rollback()
+        # sent_at is naive UTC from the worker's clock, the same machine's.
+        return {k: v.replace(tzinfo=datetime.UTC).timestamp() for k, v in rows if v}
+
+    def logged_count():
+        count = db.session.scalar(select(func.count(Message.id)).where(
+            Message.status == MessageStatus.LOGGED))
+        db.session.rollback()
+        return count
+
     try:
         with app.app_context():
+            latencies = []
+            for n in range(args.latency_samples):
+                message_id, committed = write(n)
+                _wait_until(lambda i=message_id: sent_at([i]))
+                latencies.append(sent_at([message_id])[message_id] - committed)
+            base = logged_count()
             started = time.time()
-            for n in range(args.messages):
-                message = messaging.write_message("new_order", Channel.SMS, "13800138000",
-                                                  {"order_no": f"B{n:06d}"})
-                db.session.commit()
-                committed[message.id] = time.time()
-            while db.session.scalar(select(func.count(Message.id)).where(
-                    Message.status == MessageStatus.LOGGED)) < args.messages:
-                db.session.rollback()
-                time.sleep(0.05)
-            sent = dict(db.session.execute(select(Message.id, Message.sent_at)).all())
+            ids = [write(n)[0] for n in range(args.messages)]
+            _wait_until(lambda: logged_count() >= base + args.messages)
+            finished = max(sent_at(ids).values())
     finally:
         _stop(workers)
         from redis import Redis
 
         conn = Redis.from_url(args.redis_url)
         conn.delete(*conn.keys(f"rq:*{name}*") or ["-"])
-    # sent_at is naive UTC from the worker's clock, the same machine's.
-    sent_ts = {k: v.replace(tzinfo=datetime.UTC).timestamp()
-               for k, v in sent.items()}
-    latencies = [sent_ts[k] - committed[k] for k in committed]
-    return args.messages / (max(sent_ts.values()) - started), latencies
+    return args.messages / (finished - started), latencies
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--latency-samples", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-fork", action="store_true")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL",
                                                               "redis://127.0.0.1:6379/14"))
@@ -145,12 +183,12 @@ def main():
     with open(os.path.join(tmp, "workers.log"), "ab") as log:
         base_rate, base_lat = baseline(args, env, log)
         our_rate, our_lat = ours(args, env, log)
-    print(f"messages: {args.messages}, workers: {args.workers}, database: "
-          f"{args.database_url.split(':', 1)[0]}, redis: {args.redis_url}")
-    rows = [("plain RQ no-op jobs", base_rate, base_lat), ("our messages (log)", our_rate,
-                                                           our_lat)]
+    print(f"messages: {args.messages}, latency samples: {args.latency_samples}, workers: "
+          f"{args.workers} ({'SimpleWorker' if args.no_fork else 'forking Worker'}), "
+          f"database: {args.database_url.split(':', 1)[0]}")
     print(f"{'':24} {'per second':>11} {'p50 ms':>9} {'p95 ms':>9}")
-    for label, rate, lat in rows:
+    for label, rate, lat in (("plain RQ no-op jobs", base_rate, base_lat),
+                             ("our messages (log)", our_rate, our_lat)):
         print(f"{label:24} {rate:11.1f} {_percentile(lat, .5) * 1000:9.1f} "
               f"{_percentile(lat, .95) * 1000:9.1f}")
     print(f"ratio ours/baseline: throughput {our_rate / base_rate:.2f}, "

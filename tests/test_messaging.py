@@ -276,3 +276,31 @@ def test_wechat_confirmation_reaches_the_gateway_with_the_template(app, world, c
                                 "data": {"character_string1": {"value": order.order_no},
                                          "thing2": {"value": f"订单{order.order_no}已确认"}}}]
     wechat_provider.reset_clients()
+
+
+def test_wechat_refused_for_good_falls_back_to_one_sms(app, world, ctx, monkeypatch):
+    wechat_provider.reset_clients()
+    with WeChatStandIn("wxpifa0002", "wechat-secret", openids={"oPifa-known"},
+                       templates={"TPL-CONFIRM": {"thing2"}}) as wx:
+        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_APP_ID": "wxpifa0002",
+                           "WECHAT_APP_SECRET": "wechat-secret",
+                           "WECHAT_API_BASE": wx.url}.items():
+            monkeypatch.setitem(app.config, key, value)
+        messaging.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
+                                "TPL-CONFIRM", "thing2=text", actor=None)
+        db.session.get(Member, world.customer.id).wechat_openid = "oPifa-unknown"
+        db.session.commit()
+        order = world.order("pending")
+        workflow.apply(order, "confirm", world.user(world.salesman))
+        db.session.expire_all()
+        wechat = _messages(event="order_confirmed", channel=Channel.WECHAT)
+        assert [m.status for m in wechat] == [MessageStatus.FAILED]
+        assert wechat[0].last_error.startswith("40003")
+        sms = _messages(event="order_confirmed", channel=Channel.SMS)
+        assert [(m.recipient, m.status) for m in sms] == [(world.customer.mobile,
+                                                           MessageStatus.LOGGED)]
+        assert sms[0].params["_fallback_of"] == str(wechat[0].id)
+        assert wx.accepted == []
+        messaging.retry_message(wechat[0], actor=None)  # fails again: no second SMS
+        assert len(_messages(event="order_confirmed", channel=Channel.SMS)) == 1
+    wechat_provider.reset_clients()

@@ -47,6 +47,11 @@ ROUTES = {
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",
+    # Back office (Flask-AppBuilder views; also walked by the last test below).
+    "/admin/messages/show/<int:pk>": "message_log",
+    "/admin/messages/retry/<int:pk>": "message_log_post",
+    "/admin/message-templates/edit/<event>/<channel>": "admin_only",
+    "/admin/message-templates/reset/<event>/<channel>": "admin_only_post",
 }
 
 ALL = set(WHO)
@@ -64,6 +69,8 @@ EXPECT = {
     "driver_order": {200: {"driver"}, 404: {"driver2", "other_driver"},
                      SIGN_IN: {"visitor"}, "others": 403},
     "order_file": {200: {"customer", "salesman", "driver", "cs", "admin"}, "others": 404},
+    "message_log": {200: {"cs", "admin"}, SIGN_IN: {"visitor"}, "others": 403},
+    "admin_only": {200: {"admin"}, SIGN_IN: {"visitor"}, "others": 403},
 }
 # POSTs are sent only by people who must be refused; the order must not change.
 REFUSED_POSTS = {
@@ -74,6 +81,8 @@ REFUSED_POSTS = {
                             "salesman"),
     "driver_order_post": ({404: {"driver2", "other_driver"}, SIGN_IN: {"visitor"},
                            "others": 403}, "driver"),
+    "message_log_post": ({SIGN_IN: {"visitor"}, "others": 403}, {"cs", "admin"}),
+    "admin_only_post": ({SIGN_IN: {"visitor"}, "others": 403}, {"admin"}),
 }
 
 
@@ -206,3 +215,43 @@ def test_back_office_id_routes_refuse_everyone_but_staff(app, scene):
     assert clients["cs"].get(f"/admin/orders/show/{info['order_id']}").status_code == 200
     assert clients["admin"].get(f"/admin/orders/note/{info['order_id']}.pdf").status_code \
         == 200
+
+
+def test_message_screens_answer_as_the_roles_say(app, scene):
+    """The message log (customer service and admin) and templates (admin only): reads
+    answer per role; a retry, a template save or a reset by anyone else changes nothing."""
+    from app.models import Message, MessageTemplate
+
+    clients, _info = scene
+    with app.app_context():
+        message = Message(channel="sms", recipient="13800000001", event="order_confirmed",
+                          body="订单确认通知", params={}, status="failed", attempts=6)
+        db.session.add(message)
+        db.session.commit()
+        message_id = message.id
+    reads = {"message_log": [f"/admin/messages/show/{message_id}", "/admin/messages/list/"],
+             "admin_only": ["/admin/message-templates/edit/order_confirmed/sms",
+                            "/admin/message-templates/", "/admin/queues/"]}
+    for kind, paths in reads.items():
+        for path in paths:
+            for who in WHO:
+                status = clients[who].get(path).status_code
+                assert status == _expected(EXPECT[kind], who), (kind, path, who, status)
+    posts = {"message_log_post": [(f"/admin/messages/retry/{message_id}", {})],
+             "admin_only_post": [
+                 ("/admin/message-templates/reset/order_confirmed/sms", {}),
+                 ("/admin/message-templates/edit/order_confirmed/sms",
+                  {"do": "save", "text": "改了{order_no}"})]}
+    for kind, requests in posts.items():
+        table, allowed = REFUSED_POSTS[kind]
+        for path, data in requests:
+            for who in WHO:
+                if who in allowed:
+                    continue
+                token = _token(clients[who])
+                status = clients[who].post(path, data={**data, "csrf_token": token}).status_code
+                assert status == _expected(table, who), (kind, path, who, status)
+    with app.app_context():
+        row = db.session.get(Message, message_id)
+        assert (row.status, row.attempts) == ("failed", 6)
+        assert db.session.query(MessageTemplate).count() == 0

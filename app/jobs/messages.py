@@ -58,7 +58,7 @@ def _claim(message_id: int) -> bool:
 
 def deliver_message(message_id: int) -> str | None:
     """Send one due pending message. Returns its new status (None: nothing to do)."""
-    from ..services.messaging import outgoing_for
+    from ..services.messaging import fall_back, outgoing_for
 
     if not _claim(message_id):
         return None
@@ -96,6 +96,7 @@ def deliver_message(message_id: int) -> str | None:
         message.status = MessageStatus.FAILED
         if result.outcome == Outcome.RETRY:
             message.last_error = f"{GAVE_UP} {message.last_error or ''}".strip()
+        fall_back(message)  # e.g. WeChat refused -> the customer gets an SMS instead
     message.claimed_at = None
     db.session.commit()
     if retry_in is not None:

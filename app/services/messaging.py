@@ -292,6 +292,28 @@ def tell_customer(event: str, member, params: dict | None = None, *,
     write_message(event, Channel.INAPP, str(member.user_id), params, user_id=member.user_id)
 
 
+def fall_back(message: Message) -> Message | None:
+    """A WeChat message refused for good (no subscription, unknown openid, bad template)
+    goes to the customer by SMS instead, once. Called in the transaction that marks it
+    failed; returns the SMS written, if any."""
+    from ..models import Member
+
+    if message.channel != Channel.WECHAT or message.user_id is None:
+        return None
+    later_sms = db.session.scalars(select(Message.params).where(
+        Message.user_id == message.user_id, Message.event == message.event,
+        Message.channel == Channel.SMS, Message.id > message.id)).all()
+    if any((params or {}).get("_fallback_of") == str(message.id) for params in later_sms):
+        return None  # a person retried the WeChat message and it failed again
+    member = db.session.scalar(select(Member).where(Member.user_id == message.user_id))
+    phone = member and (member.phone or member.user.username)
+    if not phone:
+        return None
+    return write_message(message.event, Channel.SMS, phone,
+                         {**(message.params or {}), "_fallback_of": str(message.id)},
+                         user_id=message.user_id)
+
+
 def send_code(phone: str, code: str) -> None:
     write_message("sms_code", Channel.SMS, phone, {"code": code})
 

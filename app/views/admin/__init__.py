@@ -28,7 +28,7 @@ def register(appbuilder) -> None:
     )
     from .content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
     from .members import MemberView
-    from .messages import MessageLogView
+    from .messages import MessageLogView, MessageTemplateView, QueueStateView
     from .ordering import FreightTemplateView, OrderListView, OrderSettingsView, RegionFeeView
     from .regions import RegionView, StaffProfileView
     from .settings import SettingsView
@@ -56,6 +56,9 @@ def register(appbuilder) -> None:
     add(appbuilder, ArticleView, "Articles", _l("Articles"), APPS, "fa-file-text-o")
     add(appbuilder, StoreView, "Stores", _l("Stores"), APPS, "fa-map-pin")
     add(appbuilder, MessageLogView, "Message log", _l("Message log"), MESSAGES, "fa-envelope")
+    add(appbuilder, MessageTemplateView, "Message templates", _l("Message templates"),
+        MESSAGES, "fa-file-text")
+    add(appbuilder, QueueStateView, "Queue state", _l("Queue state"), MESSAGES, "fa-tasks")
     add(appbuilder, SettingsView, "Basic settings", _l("Basic settings"), SETTINGS, "fa-cog")
     add(appbuilder, OrderSettingsView, "Payment and delivery", _l("Payment and delivery"),
         SETTINGS, "fa-truck")

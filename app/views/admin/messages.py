@@ -1,29 +1,354 @@
-"""消息: the outbox as a log (retries and templates arrive with the messaging issue)."""
+"""消息: the message log (filters, details, "retry now"), message templates, queue state.
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+Every decision is in app/services/messaging.py (what may be resent, what a template may
+say, what a preview shows) and app/jobs/state.py (what the queue is doing); these views
+read forms, call them and show what they say.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import format_timedelta, to_utc
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
-from ...models import Message
-from .base import PifaModelView
+from ...extensions import db
+from ...jobs.messages import GAVE_UP, NO_ANSWER
+from ...jobs.providers import provider_name
+from ...jobs.state import queue_state
+from ...models import Channel, Message, MessageStatus
+from ...models.base import utcnow
+from ...services import messaging
+from ...services.accounts import display_name
+from ...services.errors import DomainError
+
+PAGE_SIZES = (25, 50, 100)
+SHORT_BODY = 60  # characters of the content shown in the list
+
+# Our own reasons (app/jobs/messages.py keeps them in English in `last_error`), written
+# out here so that pybabel extracts them; tests check they match the constants.
+OWN_REASONS = {
+    NO_ANSWER: _l("The worker stopped while sending; the outcome is unknown."),
+    GAVE_UP: _l("Not sent after the maximum number of attempts."),
+}
+STATUS_STYLES = {MessageStatus.PENDING: "info", MessageStatus.SENDING: "primary",
+                 MessageStatus.SENT: "success", MessageStatus.LOGGED: "default",
+                 MessageStatus.FAILED: "danger", MessageStatus.UNCERTAIN: "warning"}
+PROVIDER_LABELS = {"log": _l("Log only (not sent)"), "aliyun": _l("Aliyun SMS"),
+                   "tencent": _l("Tencent Cloud SMS"), "wechat": _l("WeChat"),
+                   "inapp": _l("In-app")}
+WECHAT_KINDS = {"subscribe": _l("mini-program subscription messages"),
+                "template": _l("official-account template messages")}
 
 
-class MessageLogView(PifaModelView):
+def status_labels() -> dict:
+    """Status -> label, as the model words them (Message.status_label)."""
+    return {status: Message(status=status).status_label() for status in MessageStatus.ALL}
+
+
+def event_label(event: str):
+    spec = messaging.EVENTS.get(event)
+    return spec.label if spec else event
+
+
+def channel_label(channel: str):
+    return messaging.CHANNEL_LABELS.get(channel, channel)
+
+
+def provider_label(name: str | None):
+    return PROVIDER_LABELS.get(name, name) if name else "—"
+
+
+def shown_error(error: str | None) -> str:
+    """`last_error` as shown: our own reasons translated, a gateway's words as they came."""
+    if not error:
+        return ""
+    if error in OWN_REASONS:
+        return str(OWN_REASONS[error])
+    for own, label in OWN_REASONS.items():
+        if error.startswith(own + " "):
+            return f"{label} {error[len(own) + 1:]}"
+    return error
+
+
+def _int(value):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value):
+    try:
+        return datetime.strptime(str(value).strip(), "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return None
+
+
+class MessageFilters:
+    """The log's filters as read from the query string; unknown values are ignored.
+
+    `_flt_0_status` and `_flt_0_recipient` (the URLs of the former FAB list) still work.
+    """
+
+    def __init__(self, args):
+        status = args.get("status") or args.get("_flt_0_status") or ""
+        self.status = status if status in MessageStatus.ALL else ""
+        self.channel = args.get("channel") if args.get("channel") in Channel.ALL else ""
+        self.event = args.get("event") if args.get("event") in messaging.EVENTS else ""
+        self.date_from = _date(args.get("from"))
+        self.date_until = _date(args.get("until"))
+        self.q = (args.get("q") or args.get("_flt_0_recipient") or "").strip()[:64]
+
+    def values(self) -> dict:
+        values = {"status": self.status, "channel": self.channel, "event": self.event,
+                  "from": self.date_from.strftime("%Y-%m-%d") if self.date_from else "",
+                  "until": self.date_until.strftime("%Y-%m-%d") if self.date_until else "",
+                  "q": self.q}
+        return {k: v for k, v in values.items() if v}
+
+    def apply(self, query, with_status=True):
+        if with_status and self.status:
+            query = query.where(Message.status == self.status)
+        if self.channel:
+            query = query.where(Message.channel == self.channel)
+        if self.event:
+            query = query.where(Message.event == self.event)
+        # Dates are days in Asia/Shanghai; the database keeps UTC.
+        if self.date_from:
+            query = query.where(Message.created_at >= to_utc(self.date_from))
+        if self.date_until:
+            query = query.where(
+                Message.created_at < to_utc(self.date_until + timedelta(days=1)))
+        if self.q:
+            query = query.where(or_(Message.recipient.contains(self.q, autoescape=True),
+                                    Message.body.contains(self.q, autoescape=True)))
+        return query
+
+
+def _labels() -> dict:
+    """What the message templates need to show codes as words."""
+    return {"status_labels": status_labels(), "status_styles": STATUS_STYLES,
+            "event_label": event_label, "channel_label": channel_label,
+            "provider_label": provider_label, "shown_error": shown_error,
+            "retryable": MessageStatus.RETRYABLE_BY_HAND, "display_name": display_name}
+
+
+class MessageLogView(BaseView):
+    """消息记录: every outbox row, filtered; failed and uncertain ones can be resent."""
+
     route_base = "/admin/messages"
-    noun = _l("Message log")
-    datamodel = SQLAInterface(Message)
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["created_at", "event", "channel", "recipient", "body", "status_label",
-                    "attempts"]
-    show_columns = ["created_at", "event", "channel", "recipient", "body", "template",
-                    "params", "status_label", "provider", "attempts", "last_error",
-                    "sent_at", "read_at"]
-    search_columns = ["status", "channel", "event", "recipient", "created_at"]
-    base_order = ("id", "desc")
-    page_size = 50
-    label_columns = {"created_at": _l("Written at"), "event": _l("Event"),
-                     "channel": _l("Channel"), "recipient": _l("Recipient"),
-                     "body": _l("Content"), "template": _l("Template"),
-                     "params": _l("Parameters"), "status": _l("Status"),
-                     "status_label": _l("Status"), "provider": _l("Provider"),
-                     "attempts": _l("Attempts"), "last_error": _l("Last error"),
-                     "sent_at": _l("Sent at"), "read_at": _l("Read at")}
+    default_view = "list"
+    list_title = _l("Message log")
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        filters = MessageFilters(request.args)
+        page = max(_int(request.args.get("page")) or 1, 1)
+        size = _int(request.args.get("psize"))
+        size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+        query = filters.apply(select(Message))
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+        pages = max((total + size - 1) // size, 1)
+        page = min(page, pages)
+        messages = db.session.scalars(
+            query.options(selectinload(Message.user))
+            .order_by(Message.id.desc()).offset((page - 1) * size).limit(size)).all()
+        status_counts = dict(db.session.execute(
+            filters.apply(select(Message.status, func.count(Message.id)), with_status=False)
+            .group_by(Message.status)).all())
+        return self.render_template(
+            "admin/message_list.html", title=self.list_title, messages=messages,
+            filters=filters, active=filters.values(), total=total, page=page, pages=pages,
+            size=size, page_sizes=PAGE_SIZES, status_counts=status_counts,
+            all_count=sum(status_counts.values()), statuses=MessageStatus.ALL,
+            events=messaging.EVENTS, channels=Channel.ALL, short_body=SHORT_BODY,
+            can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
+            list_url=self._list_url, here=request.full_path.rstrip("?"), **_labels())
+
+    @staticmethod
+    def _list_url(**changes):
+        """The list's URL with the current filters, some changed (None removes one)."""
+        values = {**MessageFilters(request.args).values(), **changes}
+        if request.args.get("psize"):
+            values.setdefault("psize", request.args.get("psize"))
+        return url_for("MessageLogView.list",
+                       **{k: v for k, v in values.items() if v not in (None, "")})
+
+    def _message(self, pk) -> Message:
+        message = db.session.get(Message, pk) if pk else None
+        if message is None:
+            abort(404)
+        return message
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        message = self._message(pk)
+        return self.render_template(
+            "admin/message_show.html", title=_("Message #%(id)s", id=message.id),
+            message=message, spec=messaging.EVENTS.get(message.event),
+            can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
+            here=request.full_path.rstrip("?"), **_labels())
+
+    @expose("/retry/<int:pk>", methods=["POST"])
+    @has_access
+    def retry(self, pk):
+        message = self._message(pk)
+        try:
+            messaging.retry_message(message, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Message #%(id)s is being sent again.", id=pk), "success")
+        back = request.form.get("next") or ""
+        if not back.startswith(self.route_base + "/") or back.startswith("//"):
+            back = url_for("MessageLogView.show", pk=pk)
+        return redirect(back)
+
+
+# ---- 消息模板 -------------------------------------------------------------------------------
+
+class MessageTemplateView(BaseView):
+    """The wording and provider template of each event on each channel (Admin only)."""
+
+    route_base = "/admin/message-templates"
+    default_view = "list"
+
+    @expose("/")
+    @has_access
+    def list(self):
+        rows = []
+        for event, spec in messaging.EVENTS.items():
+            for n, channel in enumerate(spec.channels):
+                rows.append({"event": event, "spec": spec, "channel": channel,
+                             "template": messaging.get_template(event, channel),
+                             "first": n == 0, "span": len(spec.channels)})
+        return self.render_template(
+            "admin/message_templates.html", title=_("Message templates"), rows=rows,
+            providers=_providers(), **_labels())
+
+    @staticmethod
+    def _spec(event, channel):
+        spec = messaging.EVENTS.get(event)
+        if spec is None or channel not in spec.channels:
+            abort(404)
+        return spec
+
+    @expose("/edit/<event>/<channel>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, event, channel):
+        spec = self._spec(event, channel)
+        saved = messaging.get_template(event, channel)
+        form = {"text": saved.text, "template_code": saved.template_code,
+                "param_map": saved.param_map}
+        status, error, preview = 200, None, None
+        if request.method == "POST":
+            form = {key: request.form.get(key, "") for key in form}
+            if channel == Channel.INAPP:  # shown in the app as written: no provider template
+                form.update(template_code="", param_map="")
+            try:
+                if request.form.get("do") == "save":
+                    messaging.save_template(event, channel, form["text"],
+                                            form["template_code"], form["param_map"],
+                                            current_user)
+                    flash(_("Template saved: %(event)s · %(channel)s",
+                            event=spec.label, channel=channel_label(channel)), "success")
+                    return redirect(url_for("MessageTemplateView.list"))
+                preview = messaging.preview(event, channel, form["text"],
+                                            form["template_code"], form["param_map"])
+            except DomainError as exc:
+                db.session.rollback()
+                error, status = exc, 400
+        return self.render_template(
+            "admin/message_template_edit.html",
+            title=_("Message template: %(event)s · %(channel)s", event=spec.label,
+                    channel=channel_label(channel)),
+            event=event, channel=channel, spec=spec, saved=saved, form=form, error=error,
+            preview=preview, provider=_providers().get(channel),
+            text_param=messaging.TEXT_PARAM, **_labels()), status
+
+    @expose("/reset/<event>/<channel>", methods=["POST"])
+    @has_access
+    def reset(self, event, channel):
+        spec = self._spec(event, channel)
+        messaging.reset_template(event, channel)
+        flash(_("Default restored: %(event)s · %(channel)s", event=spec.label,
+                channel=channel_label(channel)), "success")
+        return redirect(url_for("MessageTemplateView.edit", event=event, channel=channel))
+
+
+def _providers() -> dict:
+    """Channel -> {name, label, note} of the provider configured for it."""
+    config = current_app.config
+    found = {}
+    for channel in Channel.ALL:
+        name = provider_name(channel, config)
+        note = None
+        if name == "log":
+            note = _("Not sent: messages are only kept in the message log (set %(key)s to "
+                     "send them).", key=f"{channel.upper()}_PROVIDER")
+        elif name == "wechat":
+            kind = config.get("WECHAT_MESSAGE_KIND") or "subscribe"
+            note = _("Sent as %(kind)s.", kind=WECHAT_KINDS.get(kind, kind))
+        found[channel] = {"name": name, "label": provider_label(name), "note": note}
+    return found
+
+
+# ---- 队列状态 -------------------------------------------------------------------------------
+
+class QueueStateView(BaseView):
+    """The outbox by status and channel, and the RQ queue and its workers (Admin only)."""
+
+    route_base = "/admin/queues"
+    default_view = "list"
+
+    @expose("/")
+    @has_access
+    def list(self):
+        counts = {}
+        for status, channel, n in db.session.execute(
+                select(Message.status, Message.channel, func.count(Message.id))
+                .group_by(Message.status, Message.channel)).all():
+            counts[(status, channel)] = n
+        channels = [c for c in Channel.ALL] + sorted(
+            {c for _s, c in counts} - set(Channel.ALL))
+        statuses = [s for s in MessageStatus.ALL] + sorted(
+            {s for s, _c in counts} - set(MessageStatus.ALL))
+        now = utcnow()
+        oldest = db.session.execute(
+            select(Message.id, Message.created_at, Message.due_at)
+            .where(Message.status == MessageStatus.PENDING)
+            .order_by(Message.created_at, Message.id).limit(1)).first()
+        overdue = db.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.status == MessageStatus.PENDING,
+                Message.due_at <= now - timedelta(
+                    seconds=current_app.config["MESSAGE_SWEEP_AFTER"]))) or 0
+        return self.render_template(
+            "admin/queue_state.html", title=_("Queue state"), counts=counts,
+            channels=channels, statuses=statuses,
+            status_totals={s: sum(n for (st, _c), n in counts.items() if st == s)
+                           for s in statuses},
+            channel_totals={c: sum(n for (_s, ch), n in counts.items() if ch == c)
+                            for c in channels},
+            oldest=oldest, oldest_age=_age(now, oldest.created_at) if oldest else None,
+            overdue=overdue, rq=queue_state(), providers=_providers(),
+            queue_name=current_app.config.get("RQ_QUEUE"), age=lambda t: _age(now, t),
+            **_labels())
+
+
+def _age(now, then) -> str:
+    """How long ago `then` was (naive UTC from the database, aware UTC from RQ)."""
+    if then is None:
+        return ""
+    if then.tzinfo is not None:
+        then = then.astimezone(UTC).replace(tzinfo=None)
+    return format_timedelta(max(now - then, timedelta(0)), threshold=1.1)
