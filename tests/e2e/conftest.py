@@ -25,9 +25,8 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1,
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    from werkzeug.serving import make_server
-
+def live_app(tmp_path_factory):
+    """The live server's app: tests may add rows to its database in its app context."""
     import app as pifa
     from app.demo import seed_demo
     from app.extensions import db
@@ -43,7 +42,17 @@ def live_server(tmp_path_factory):
         db.session.commit()
         seed_demo()
         db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    from werkzeug.serving import make_server
+
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
@@ -53,9 +62,6 @@ def live_server(tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
