@@ -4,7 +4,7 @@ templates (edit, preview, restore), the queue state page (inline, Redis down, re
 import json
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -99,15 +99,90 @@ def test_filters_return_the_right_rows(app, make):
     assert "没有符合条件的消息" in empty
 
 
-def test_list_paginates(app, make):
-    for _ in range(27):
-        _message(app, MessageStatus.SENT, provider="log")
+def _link(html: str, kind: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" data-page="{kind}"', html)
+    return found[1].replace("&amp;", "&") if found else None
+
+
+def test_list_pages_newest_first_by_links_with_the_filters_kept(app, make):
+    ids = [_message(app, MessageStatus.SENT, provider="log") for _ in range(27)]
+    failed = [_message(app, MessageStatus.FAILED) for _ in range(3)]
     cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
     first = cs.get("/admin/messages/list/").get_data(as_text=True)
-    second = cs.get("/admin/messages/list/?page=2").get_data(as_text=True)
-    assert len(_ids_on(first)) == 25 and len(_ids_on(second)) == 2
-    assert not _ids_on(first) & _ids_on(second)
-    assert len(_ids_on(cs.get("/admin/messages/list/?psize=50").get_data(as_text=True))) == 27
+    assert _ids_on(first) == set((ids + failed)[-25:])
+    assert _link(first, "newer") is None and _link(first, "newest") is None
+    second = cs.get(_link(first, "older")).get_data(as_text=True)
+    assert _ids_on(second) == set(ids[:5]) and _link(second, "older") is None
+    back = cs.get(_link(second, "newer")).get_data(as_text=True)
+    assert _ids_on(back) == _ids_on(first)  # 25 newer than the oldest shown, not fewer
+    assert _link(cs.get(_link(second, "newest")).get_data(as_text=True), "older")
+    # Only failed: one page, no pager; the filter survives paging with a smaller page.
+    only_failed = cs.get("/admin/messages/list/?status=failed").get_data(as_text=True)
+    assert _ids_on(only_failed) == set(failed) and _link(only_failed, "older") is None
+    big = cs.get("/admin/messages/list/?psize=50").get_data(as_text=True)
+    assert _ids_on(big) == set(ids + failed)
+    sent = cs.get(f"/admin/messages/list/?status=sent&before={ids[3]}").get_data(as_text=True)
+    assert _ids_on(sent) == set(ids[:3]) and "status=sent" in _link(sent, "newer")
+    # Nonsense cursors and sizes are ignored, never a 500; past the end is the empty state.
+    for query in ("?before=abc", "?after=-4", "?psize=7", "?before=0&after=x"):
+        page = cs.get("/admin/messages/list/" + query)
+        assert page.status_code == 200 and len(_ids_on(page.get_data(as_text=True))) == 25
+    past = cs.get(f"/admin/messages/list/?before={ids[0]}").get_data(as_text=True)
+    assert _ids_on(past) == set() and "本页没有消息" in past and _link(past, "newest")
+
+
+def test_a_whole_mobile_number_finds_the_customers_messages_on_every_channel(app, make):
+    customer = make.user(CUSTOMER, mobile="13955550000")
+    other = make.user(CUSTOMER, mobile="13955550001")
+    with app.app_context():
+        rows = [Message(channel=channel, recipient=recipient, user_id=user.id,
+                        event="order_confirmed", template="order_confirmed", params={},
+                        body=body, status=MessageStatus.SENT)
+                for channel, recipient, user, body in (
+                    (Channel.SMS, "13955550000", customer, "订单A已确认"),
+                    (Channel.INAPP, str(customer.id), customer, "订单A已确认"),
+                    (Channel.WECHAT, "oPifa-555", customer, "订单A已确认"),
+                    (Channel.INAPP, str(other.id), other, "订单B已确认"),
+                    (Channel.SMS, "13955550001", other, "订单B已确认，客户13955550000代收"))]
+        db.session.add_all(rows)
+        db.session.commit()
+        ids = [row.id for row in rows]
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+
+    def found(q):
+        return _ids_on(cs.get(f"/admin/messages/list/?q={q}").get_data(as_text=True))
+
+    # Every channel of the account (not a content that names the number).
+    assert found("13955550000") == {ids[0], ids[1], ids[2]}
+    assert found("1395555") == {ids[0], ids[4]}  # the beginning of a recipient
+    assert found("oPifa") == {ids[2]}
+    assert found("订单B") == {ids[3], ids[4]}
+    assert found("5550000") == {ids[4]}  # not the end of a recipient; in a content
+    assert found("100%25") == set()  # LIKE wildcards are searched as typed
+
+
+def test_a_date_filter_pages_by_time_written(app, make):
+    """Under a date filter the newest written come first, even when written out of id
+    order (a backdated import), ties broken by id; paging loses and repeats nothing."""
+    day = datetime(2026, 3, 2, 2, 0)  # 3-02 10:00 in Shanghai
+    ids = [_message(app, MessageStatus.SENT, provider="log",
+                    created_at=day - timedelta(minutes=n // 2)) for n in range(31)]
+    _message(app, MessageStatus.SENT, provider="log", created_at=day + timedelta(days=3))
+    # Two messages a minute: later minutes first, the higher id first within a minute.
+    newest_first = sorted(ids, key=lambda i: (ids.index(i) // 2, -i))
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    first = cs.get("/admin/messages/list/?from=2026-03-02&until=2026-03-02")
+    html = first.get_data(as_text=True)
+    assert _ordered_ids(html) == newest_first[:25]
+    second = cs.get(_link(html, "older")).get_data(as_text=True)
+    assert _ordered_ids(second) == newest_first[25:] and _link(second, "older") is None
+    again = cs.get(_link(second, "newer")).get_data(as_text=True)
+    assert _ordered_ids(again) == newest_first[:25] and _link(again, "newer") is None
+    assert "from=2026-03-02" in _link(second, "newer")
+
+
+def _ordered_ids(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr data-message="(\d+)"', html)]
 
 
 def test_our_own_reasons_are_translated_and_extracted(app, make):

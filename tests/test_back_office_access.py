@@ -72,3 +72,22 @@ def test_admin_opens_every_list_page(app, make):
                 "/admin/staff/list/", "/admin/messages/list/", "/admin/settings/",
                 "/users/list/", "/admin/staff/add", "/admin/regions/add"):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_menu_reads_permissions_once_a_request_and_still_refuses(app, make):
+    """The menu checks every entry; the roles' permissions are read once per request
+    (app/security.py), and what a role lacks is still refused and left off the menu."""
+    from tests.test_storefront import count_queries
+
+    cs = app.test_client()
+    login(cs, make.user(CUSTOMER_SERVICE).mobile)
+    cs.get("/admin/messages/list/")
+    with count_queries(app) as statements:
+        page = cs.get("/admin/messages/list/")
+    assert page.status_code == 200
+    permission_reads = [s for s in statements if "ab_permission_view_role" in s]
+    assert len(permission_reads) <= 2, permission_reads  # FAB alone: one per menu entry
+    assert len(statements) <= 12, statements
+    html = page.get_data(as_text=True)
+    assert "/admin/message-templates/" not in html  # Admin's, not customer service's
+    assert cs.get("/admin/message-templates/").status_code in (302, 403)

@@ -55,6 +55,19 @@ def test_customer_with_openid_hears_by_wechat_not_sms(app, world, ctx):
                         (Channel.INAPP, str(world.customer.user_id))}
 
 
+def test_openid_is_passed_over_while_only_sms_has_a_real_gateway(app, world, ctx,
+                                                                 monkeypatch):
+    db.session.get(Member, world.customer.id).wechat_openid = "oPifa-customer-1"
+    db.session.commit()
+    monkeypatch.setitem(app.config, "SMS_PROVIDER", "tencent")
+    monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "log")
+    member = db.session.get(Member, world.customer.id)
+    assert messaging.customer_channel(member) == Channel.SMS
+    monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "wechat")
+    assert messaging.customer_channel(member) == Channel.WECHAT
+    assert messaging.customer_channel(member, account_news=True) == Channel.SMS
+
+
 def test_driver_and_customer_are_told_of_the_assignment(app, world, ctx):
     order = world.order("confirmed")
     workflow.apply(order, "assign_driver", world.user(world.salesman),

@@ -6,8 +6,9 @@ delivery job is enqueued for after that commit (app/jobs/messages.py).
 Who hears of what, and on which channel, is decided here and only here:
 - staff (salesmen, drivers, customer service) by SMS;
 - a customer's account news (approved, rejected) by SMS and in-app;
-- a customer's order news by WeChat when they have an openid, otherwise SMS, and always
-  in the in-app list on "我的".
+- a customer's order news by WeChat when they have an openid (and WeChat is set up while
+  SMS is), otherwise SMS, and always in the in-app list on "我的"; a WeChat message
+  refused for good falls back to one SMS.
 """
 
 import string
@@ -284,12 +285,24 @@ def tell_customer(event: str, member, params: dict | None = None, *,
     """Order news: WeChat when the customer has an openid, else SMS; always in-app.
     Account news (approved, rejected) always goes by SMS, as the brief asks."""
     phone = member.phone or member.user.username
-    if member.wechat_openid and not account_news:
+    if customer_channel(member, account_news=account_news) == Channel.WECHAT:
         write_message(event, Channel.WECHAT, member.wechat_openid, params,
                       user_id=member.user_id)
     else:
         write_message(event, Channel.SMS, phone, params, user_id=member.user_id)
     write_message(event, Channel.INAPP, str(member.user_id), params, user_id=member.user_id)
+
+
+def customer_channel(member, *, account_news: bool = False) -> str:
+    """WeChat or SMS for one customer's news. WeChat needs an openid, and is passed over
+    while only SMS has a real gateway (WeChat on `log` would reach nobody)."""
+    from ..jobs.providers import provider_name
+
+    if account_news or not member.wechat_openid:
+        return Channel.SMS
+    if provider_name(Channel.WECHAT) == "log" and provider_name(Channel.SMS) != "log":
+        return Channel.SMS
+    return Channel.WECHAT
 
 
 def fall_back(message: Message) -> Message | None:

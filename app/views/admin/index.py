@@ -4,7 +4,8 @@ from flask_appbuilder import IndexView, expose, has_access
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Member, MemberStatus, Message, MessageStatus
+from ...models import Member, MemberStatus
+from ...services import message_log
 
 
 class AdminIndexView(IndexView):
@@ -16,9 +17,7 @@ class AdminIndexView(IndexView):
     def index(self):
         pending_members = db.session.scalar(
             select(func.count(Member.id)).where(Member.status == MemberStatus.PENDING))
-        failed_messages = db.session.scalar(
-            select(func.count(Message.id)).where(
-                Message.status.in_([MessageStatus.FAILED, MessageStatus.UNCERTAIN])))
+        failed_messages = message_log.needing_a_person()
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     pending_members=pending_members,
                                     failed_messages=failed_messages)

@@ -5,16 +5,14 @@ say, what a preview shows) and app/jobs/state.py (what the queue is doing); thes
 read forms, call them and show what they say.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import format_timedelta, to_utc
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...jobs.messages import GAVE_UP, NO_ANSWER
@@ -22,11 +20,10 @@ from ...jobs.providers import provider_name
 from ...jobs.state import queue_state
 from ...models import Channel, Message, MessageStatus
 from ...models.base import utcnow
-from ...services import messaging
+from ...services import message_log, messaging
 from ...services.accounts import display_name
 from ...services.errors import DomainError
 
-PAGE_SIZES = (25, 50, 100)
 SHORT_BODY = 60  # characters of the content shown in the list
 
 # Our own reasons (app/jobs/messages.py keeps them in English in `last_error`), written
@@ -82,54 +79,6 @@ def _int(value):
         return None
 
 
-def _date(value):
-    try:
-        return datetime.strptime(str(value).strip(), "%Y-%m-%d")
-    except (TypeError, ValueError):
-        return None
-
-
-class MessageFilters:
-    """The log's filters as read from the query string; unknown values are ignored.
-
-    `_flt_0_status` and `_flt_0_recipient` (the URLs of the former FAB list) still work.
-    """
-
-    def __init__(self, args):
-        status = args.get("status") or args.get("_flt_0_status") or ""
-        self.status = status if status in MessageStatus.ALL else ""
-        self.channel = args.get("channel") if args.get("channel") in Channel.ALL else ""
-        self.event = args.get("event") if args.get("event") in messaging.EVENTS else ""
-        self.date_from = _date(args.get("from"))
-        self.date_until = _date(args.get("until"))
-        self.q = (args.get("q") or args.get("_flt_0_recipient") or "").strip()[:64]
-
-    def values(self) -> dict:
-        values = {"status": self.status, "channel": self.channel, "event": self.event,
-                  "from": self.date_from.strftime("%Y-%m-%d") if self.date_from else "",
-                  "until": self.date_until.strftime("%Y-%m-%d") if self.date_until else "",
-                  "q": self.q}
-        return {k: v for k, v in values.items() if v}
-
-    def apply(self, query, with_status=True):
-        if with_status and self.status:
-            query = query.where(Message.status == self.status)
-        if self.channel:
-            query = query.where(Message.channel == self.channel)
-        if self.event:
-            query = query.where(Message.event == self.event)
-        # Dates are days in Asia/Shanghai; the database keeps UTC.
-        if self.date_from:
-            query = query.where(Message.created_at >= to_utc(self.date_from))
-        if self.date_until:
-            query = query.where(
-                Message.created_at < to_utc(self.date_until + timedelta(days=1)))
-        if self.q:
-            query = query.where(or_(Message.recipient.contains(self.q, autoescape=True),
-                                    Message.body.contains(self.q, autoescape=True)))
-        return query
-
-
 def _labels() -> dict:
     """What the message templates need to show codes as words."""
     return {"status_labels": status_labels(), "status_styles": STATUS_STYLES,
@@ -148,34 +97,27 @@ class MessageLogView(BaseView):
     @expose("/list/")
     @has_access
     def list(self):
-        filters = MessageFilters(request.args)
-        page = max(_int(request.args.get("page")) or 1, 1)
+        filters = message_log.LogFilters.from_args(request.args)
         size = _int(request.args.get("psize"))
-        size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-        query = filters.apply(select(Message))
-        total = db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery())) or 0
-        pages = max((total + size - 1) // size, 1)
-        page = min(page, pages)
-        messages = db.session.scalars(
-            query.options(selectinload(Message.user))
-            .order_by(Message.id.desc()).offset((page - 1) * size).limit(size)).all()
-        status_counts = dict(db.session.execute(
-            filters.apply(select(Message.status, func.count(Message.id)), with_status=False)
-            .group_by(Message.status)).all())
+        page = message_log.log_page(filters, before=request.args.get("before"),
+                                    after=request.args.get("after"), size=size)
+        counts = message_log.attention_counts(filters)
         return self.render_template(
-            "admin/message_list.html", title=self.list_title, messages=messages,
-            filters=filters, active=filters.values(), total=total, page=page, pages=pages,
-            size=size, page_sizes=PAGE_SIZES, status_counts=status_counts,
-            all_count=sum(status_counts.values()), statuses=MessageStatus.ALL,
-            events=messaging.EVENTS, channels=Channel.ALL, short_body=SHORT_BODY,
+            "admin/message_list.html", title=self.list_title, messages=page.messages,
+            page=page, paged=bool(request.args.get("before") or request.args.get("after")),
+            filters=filters, active=filters.values(),
+            size=size if size in message_log.PAGE_SIZES else message_log.PAGE_SIZES[0],
+            page_sizes=message_log.PAGE_SIZES, status_counts=counts,
+            statuses=MessageStatus.ALL, events=messaging.EVENTS, channels=Channel.ALL,
+            short_body=SHORT_BODY,
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             list_url=self._list_url, here=request.full_path.rstrip("?"), **_labels())
 
     @staticmethod
     def _list_url(**changes):
-        """The list's URL with the current filters, some changed (None removes one)."""
-        values = {**MessageFilters(request.args).values(), **changes}
+        """The list's URL with the current filters and page size, some changed (None
+        removes one); a new filter starts again at the newest page."""
+        values = {**message_log.LogFilters.from_args(request.args).values(), **changes}
         if request.args.get("psize"):
             values.setdefault("psize", request.args.get("psize"))
         return url_for("MessageLogView.list",
@@ -313,34 +255,16 @@ class QueueStateView(BaseView):
     @expose("/")
     @has_access
     def list(self):
-        counts = {}
-        for status, channel, n in db.session.execute(
-                select(Message.status, Message.channel, func.count(Message.id))
-                .group_by(Message.status, Message.channel)).all():
-            counts[(status, channel)] = n
-        channels = [c for c in Channel.ALL] + sorted(
-            {c for _s, c in counts} - set(Channel.ALL))
-        statuses = [s for s in MessageStatus.ALL] + sorted(
-            {s for s, _c in counts} - set(MessageStatus.ALL))
         now = utcnow()
-        oldest = db.session.execute(
-            select(Message.id, Message.created_at, Message.due_at)
-            .where(Message.status == MessageStatus.PENDING)
-            .order_by(Message.created_at, Message.id).limit(1)).first()
-        overdue = db.session.scalar(
-            select(func.count(Message.id)).where(
-                Message.status == MessageStatus.PENDING,
-                Message.due_at <= now - timedelta(
-                    seconds=current_app.config["MESSAGE_SWEEP_AFTER"]))) or 0
+        summary = message_log.outbox_summary(current_app.config["MESSAGE_SWEEP_AFTER"], now)
+        oldest = summary["oldest"]
         return self.render_template(
-            "admin/queue_state.html", title=_("Queue state"), counts=counts,
-            channels=channels, statuses=statuses,
-            status_totals={s: sum(n for (st, _c), n in counts.items() if st == s)
-                           for s in statuses},
-            channel_totals={c: sum(n for (_s, ch), n in counts.items() if ch == c)
-                            for c in channels},
+            "admin/queue_state.html", title=_("Queue state"), summary=summary,
+            channels=Channel.ALL, waiting_statuses=message_log.ATTENTION,
+            delivered_statuses=message_log.DELIVERED,
+            recent_minutes=int(message_log.RECENT.total_seconds() // 60),
             oldest=oldest, oldest_age=_age(now, oldest.created_at) if oldest else None,
-            overdue=overdue, rq=queue_state(), providers=_providers(),
+            overdue=summary["overdue"], rq=queue_state(), providers=_providers(),
             queue_name=current_app.config.get("RQ_QUEUE"), age=lambda t: _age(now, t),
             **_labels())
 
