@@ -1,7 +1,6 @@
 """Back office for messages: the message log (filters, details, "retry now"), message
 templates (edit, preview, restore), the queue state page (inline, Redis down, real Redis)."""
 
-import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from app.jobs.messages import GAVE_UP, NO_ANSWER
 from app.models import Channel, Message, MessageStatus, MessageTemplate
 from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
 from app.services import messaging
+from app.services.errors import ValidationError
 from tests.conftest import app_config, csrf_token, login
 
 
@@ -185,6 +185,64 @@ def _ordered_ids(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'<tr data-message="(\d+)"', html)]
 
 
+def test_customer_service_never_reads_a_code_and_admins_read_one_not_sent(app, make):
+    """A code in the log would let customer service take over an account (ask for a
+    password reset, read the code); admins read codes the `log` provider kept."""
+    with app.app_context():
+        messaging.send_code("13966660000", "583920")
+        db.session.commit()
+        message_id = db.session.scalar(select(Message.id).where(Message.event == "sms_code"))
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    admin = _client(app, make.user(ADMIN).mobile)
+    for url in ("/admin/messages/list/", f"/admin/messages/show/{message_id}",
+                "/admin/messages/list/?q=13966660000"):
+        shown_to_cs = cs.get(url).get_data(as_text=True)
+        assert "583920" not in shown_to_cs and "您的验证码为******" in shown_to_cs, url
+        assert "583920" in admin.get(url).get_data(as_text=True), url
+    # Nor found by guessing it in a search of the content.
+    assert _ids_on(cs.get("/admin/messages/list/?q=583920").get_data(as_text=True)) == set()
+    assert _ids_on(admin.get("/admin/messages/list/?q=583920").get_data(as_text=True)) == \
+        {message_id}
+
+
+@pytest.mark.parametrize("query", [
+    "?from=0001-01-01", "?until=9999-12-31", "?from=2026-02-30", "?before=1" + "0" * 20,
+    "?after=99999999999999999999999", "?psize=1" + "0" * 30,
+    "?before=" + "9" * 5000, "?q=" + "x" * 5000, "?channel=xx&event=yy&status=zz",
+])
+def test_nonsense_in_the_query_string_is_ignored_never_a_500(app, make, query):
+    _message(app, MessageStatus.FAILED)
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    page = cs.get("/admin/messages/list/" + query)
+    assert page.status_code == 200, query
+
+
+def test_a_nul_character_anywhere_is_a_clear_400(app, make):
+    """PostgreSQL refuses NUL in text: every page refuses it first (app/views)."""
+    failed = _message(app, MessageStatus.FAILED)
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    for url in ("/admin/messages/list/?q=%00", "/admin/messages/list/?q=a%00b",
+                "/search?q=%E7%B1%B3%00", "/orders/2026%00"):
+        page = cs.get(url)
+        assert page.status_code == 400, url
+        assert "无法识别该请求" in page.get_data(as_text=True)
+    token = csrf_token(cs, f"/admin/messages/show/{failed}")
+    refused = cs.post(f"/admin/messages/retry/{failed}",
+                      data={"csrf_token": token, "next": "/admin/messages/\x00"})
+    assert refused.status_code == 400
+    assert _row(app, failed)[0] == MessageStatus.FAILED  # nothing changed
+
+
+def test_unknown_or_absurd_message_ids_are_404(app, make):
+    cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    for pk in ("999999", "9" * 30):
+        assert cs.get(f"/admin/messages/show/{pk}").status_code == 404
+    failed = _message(app, MessageStatus.FAILED)
+    token = csrf_token(cs, f"/admin/messages/show/{failed}")
+    assert cs.post("/admin/messages/retry/" + "9" * 30,
+                   data={"csrf_token": token}).status_code == 404
+
+
 def test_our_own_reasons_are_translated_and_extracted(app, make):
     from app.views.admin.messages import OWN_REASONS, shown_error
 
@@ -244,18 +302,40 @@ def test_customer_service_retries_a_failed_message(app, make):
     assert "正在重新发送" in cs.get(page).get_data(as_text=True)
 
 
-def test_uncertain_retry_warns_about_sending_twice(app, make):
+def test_uncertain_is_resent_only_when_the_person_confirms_they_checked(app, make):
     message_id = _message(app, MessageStatus.UNCERTAIN, last_error=NO_ANSWER)
     cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
+    listing = cs.get("/admin/messages/list/?status=uncertain").get_data(as_text=True)
+    # The list sends nobody straight to a resend: its button opens the message's page.
+    assert f'action="/admin/messages/retry/{message_id}"' not in listing
+    assert f'href="/admin/messages/show/{message_id}#retry"' in listing
     html = cs.get(f"/admin/messages/show/{message_id}").get_data(as_text=True)
-    action = f'action="/admin/messages/retry/{message_id}"'
-    form = re.search(re.escape(action) + r"[^>]*onsubmit='return confirm\((.+?)\)'>", html)
-    assert form and "两次" in json.loads(form[1])  # the customer may receive it twice
+    assert re.search(r'<input type="checkbox" name="confirm" value="1" required>', html)
+    assert "可能会收到两次" in html  # the customer may receive it twice
+    token = csrf_token(cs, f"/admin/messages/show/{message_id}")
+    refused = cs.post(f"/admin/messages/retry/{message_id}", data={"csrf_token": token},
+                      follow_redirects=True)
+    assert "请勾选" in refused.get_data(as_text=True)
+    assert _row(app, message_id)[0] == MessageStatus.UNCERTAIN
     resp = cs.post(f"/admin/messages/retry/{message_id}",
-                   data={"csrf_token": csrf_token(cs, f"/admin/messages/show/{message_id}")})
+                   data={"csrf_token": token, "confirm": "1"})
     assert resp.status_code == 302
     assert resp.headers["Location"].endswith(f"/admin/messages/show/{message_id}")
     assert _row(app, message_id)[0] == MessageStatus.LOGGED
+
+
+def test_two_people_retrying_at_once_send_it_once(app, make):
+    """The second press finds the message no longer failed: one resend, a clear refusal."""
+    message_id = _message(app, MessageStatus.FAILED, last_error="isv.BUSINESS_LIMIT_CONTROL")
+    with app.test_request_context("/?_l_=en"):
+        # The second person's page was loaded while the message was still failed.
+        seen_by_second = Message(id=message_id, status=MessageStatus.FAILED)
+        messaging.retry_message(db.session.get(Message, message_id), None)
+        assert db.session.get(Message, message_id).status == MessageStatus.LOGGED
+        with pytest.raises(ValidationError) as refused:
+            messaging.retry_message(seen_by_second, None)
+        assert "just sent this message again" in str(refused.value.message)
+        assert db.session.get(Message, message_id).attempts == 1  # no second send
 
 
 @pytest.mark.parametrize("status", [MessageStatus.SENT, MessageStatus.LOGGED,

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app import create_app
 from app.extensions import db
 from app.jobs.messages import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
 from app.jobs.providers import wechat as wechat_provider
@@ -117,6 +118,9 @@ def test_an_edited_template_words_new_messages(app, world, ctx):
     ("", "", "text"),
     ("您的订单{order_no}已确认", "no=amount", "param_map"),  # amount is not a parameter
     ("您的订单{order_no}已确认", "bad name=order_no", "param_map"),
+    ("您的订单{order_no:d}已确认", "", "text"),  # a format would fail on a text value
+    ("您的订单{order_no!r}已确认", "", "text"),
+    ("您的订单{order_no.upper}已确认", "", "text"),
 ])
 def test_a_bad_template_is_refused_and_nothing_is_saved(app, ctx, text, param_map, field):
     with pytest.raises(ValidationError) as refused:
@@ -125,6 +129,19 @@ def test_a_bad_template_is_refused_and_nothing_is_saved(app, ctx, text, param_ma
     assert refused.value.field == field
     db.session.rollback()
     assert db.session.scalar(select(MessageTemplate)) is None
+
+
+def test_a_template_that_cannot_be_filled_never_stops_the_change_that_sends_it(
+        app, world, ctx):
+    # Saved before the checks existed (or by hand): the default wording is used instead.
+    db.session.add(MessageTemplate(event="order_confirmed", channel=Channel.SMS,
+                                   text="订单{order_no:.2f}已确认", template_code="SMS_1",
+                                   param_map="order_no=order_no"))
+    db.session.commit()
+    order = world.order("pending")
+    workflow.apply(order, "confirm", world.user(world.salesman))
+    sms = _messages(event="order_confirmed", channel=Channel.SMS)[0]
+    assert sms.body == f"订单确认通知：您的订单{order.order_no}已确认，我们会尽快为您发货。"
 
 
 def test_preview_uses_sample_values_and_shows_provider_parameters(app, ctx):
@@ -231,7 +248,10 @@ def test_no_answer_is_uncertain_and_only_a_person_resends(app, tencent, ctx):
     assert sweep_pending_messages(now=utcnow() + timedelta(hours=2)) == 0
     tencent.release()
     assert len(tencent.accepted) == 1
-    messaging.retry_message(message, actor=None)  # the person decided: send again
+    with pytest.raises(ValidationError):  # not without saying they checked
+        messaging.retry_message(message, actor=None)
+    assert _get(message_id).status == MessageStatus.UNCERTAIN
+    messaging.retry_message(message, actor=None, confirmed=True)  # they checked: again
     assert _get(message_id).status == MessageStatus.SENT
     assert len(tencent.accepted) == 2
 
@@ -253,6 +273,103 @@ def test_a_vanished_worker_leaves_the_message_uncertain(app, ctx):
     sweep_pending_messages()
     message = _get(message.id)
     assert message.status == MessageStatus.UNCERTAIN and message.last_error == NO_ANSWER
+
+
+def test_a_provider_that_raises_while_sending_leaves_the_message_uncertain(app, ctx,
+                                                                          monkeypatch):
+    from app.jobs.providers import log as log_provider
+
+    def explode(outgoing, config):
+        raise RuntimeError("the SDK broke after the request left")
+
+    monkeypatch.setattr(log_provider, "send", explode)
+    message = _get(_send())
+    assert message.status == MessageStatus.UNCERTAIN  # it may have gone out
+    assert "RuntimeError" in message.last_error and message.claimed_at is None
+
+
+def test_an_attempt_whose_message_was_taken_meanwhile_writes_nothing(app, tencent, ctx):
+    """A stalled job's message was marked uncertain and resent by a person; when the
+    stalled attempt ends it must not overwrite what the new attempt wrote."""
+    from app.jobs.messages import _claim, _record
+    from app.jobs.providers import Outcome, ProviderResult
+
+    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                      {"order_no": "N9"})
+    message.status = MessageStatus.FAILED  # keep the inline job off it for now
+    db.session.commit()
+    db.session.execute(Message.__table__.update().where(Message.id == message.id)
+                       .values(status=MessageStatus.PENDING))
+    db.session.commit()
+    stalled = _claim(message.id)
+    assert stalled is not None
+    sweep_pending_messages(now=utcnow() + timedelta(hours=2))  # -> uncertain
+    messaging.retry_message(_get(message.id), actor=None, confirmed=True)  # sent now
+    assert _get(message.id).status == MessageStatus.SENT and len(tencent.accepted) == 1
+    late = _record(message.id, stalled, ProviderResult(Outcome.RETRY, "tencent", "503"),
+                   app.config)
+    assert late is None
+    row = _get(message.id)
+    assert row.status == MessageStatus.SENT and row.due_at is None
+    assert len(tencent.accepted) == 1
+
+
+def test_a_message_due_by_another_clock_a_moment_ahead_is_still_claimed(app, ctx):
+    from app.jobs.messages import CLOCK_TOLERANCE, deliver_message
+
+    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                      {"order_no": "N8"}, body="x")
+    message.status = MessageStatus.FAILED  # no inline job
+    db.session.commit()
+    db.session.execute(Message.__table__.update().where(Message.id == message.id).values(
+        status=MessageStatus.PENDING, due_at=utcnow() + timedelta(seconds=CLOCK_TOLERANCE / 2)))
+    db.session.commit()
+    assert deliver_message(message.id) == MessageStatus.LOGGED
+    db.session.execute(Message.__table__.update().where(Message.id == message.id).values(
+        status=MessageStatus.PENDING, due_at=utcnow() + timedelta(minutes=5)))
+    db.session.commit()
+    assert deliver_message(message.id) is None  # a backoff not over yet: left alone
+
+
+def test_a_code_sent_by_a_gateway_is_not_kept(app, tencent, ctx):
+    messaging.save_template("sms_code", Channel.SMS, messaging.EVENTS["sms_code"].text,
+                            "100001", "code", actor=None)
+    messaging.send_code("13800138000", "386120")
+    db.session.commit()
+    message = _messages(event="sms_code")[0]
+    assert message.status == MessageStatus.SENT
+    assert tencent.accepted[0]["params"] == ["386120"]  # the gateway had it
+    assert "386120" not in message.body and message.params["code"] == "******"
+
+
+def test_a_logged_code_is_kept_for_the_demo_log(app, ctx):
+    messaging.send_code("13800138000", "386120")
+    db.session.commit()
+    message = _messages(event="sms_code")[0]
+    assert message.status == MessageStatus.LOGGED and "386120" in message.body
+    masked = "您的验证码为******，5分钟内有效，请勿告诉他人。"
+    assert messaging.shown(message, reveal=False)[0] == masked
+    assert messaging.shown(message, reveal=True)[0] == message.body
+
+
+def test_the_sweep_queues_a_lost_job_once_per_wait(app, tmp_path_factory):
+    """With the queue slow or gone, each sweep must not pile up another job per message."""
+    from tests.conftest import app_config
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    down = create_app(app_config(tmp_path_factory, DATABASE_URL=uri,
+                                 REDIS_URL="redis://127.0.0.1:1/0"))
+    with down.app_context():
+        message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+                                          {"order_no": "N7"})
+        db.session.commit()
+        db.session.execute(Message.__table__.update().where(Message.id == message.id)
+                           .values(updated_at=utcnow() - timedelta(minutes=10)))
+        db.session.commit()
+        assert sweep_pending_messages() == 1  # Redis refuses the job: still pending
+        assert sweep_pending_messages() == 0  # a minute later: its new job may still run
+        later = utcnow() + timedelta(seconds=app.config["MESSAGE_SWEEP_AFTER"] + 1)
+        assert sweep_pending_messages(now=later) == 1
 
 
 def test_unknown_provider_setting_fails_the_message_with_the_reason(app, ctx, monkeypatch):

@@ -150,7 +150,9 @@ def test_unavailable_and_throttled_are_retried(standin, behaviour, code):
 @pytest.mark.parametrize("status, code, outcome", [
     (200, "isv.BUSINESS_LIMIT_CONTROL", Outcome.RETRY),  # per-phone flow control
     (200, "isp.SYSTEM_ERROR", Outcome.RETRY),
-    (500, "InternalError", Outcome.RETRY),
+    (500, "InternalError", Outcome.UNCERTAIN),  # may come after the SMS left
+        (503, "ServiceUnavailable", Outcome.RETRY),
+        (502, "BadGateway", Outcome.UNCERTAIN),
     (400, "Throttling", Outcome.RETRY),
     (200, "isv.AMOUNT_NOT_ENOUGH", Outcome.FAILED),
     (400, "IncompleteSignature", Outcome.FAILED),

@@ -172,6 +172,28 @@ def test_gateway_unavailable_is_retried(gateway):
     assert gateway.accepted == []
 
 
+def test_bad_gateway_is_uncertain(gateway):
+    gateway.plan("bad_gateway")
+
+    result = send(gateway)
+
+    assert result.outcome == Outcome.UNCERTAIN
+    assert "502 Bad Gateway" in result.error
+
+
+@pytest.mark.parametrize("code, outcome", [
+    ("InternalError.Timeout", Outcome.UNCERTAIN),  # the carriers may have it
+    ("InternalError.SendAndRecvFail", Outcome.UNCERTAIN),
+    ("InternalError.SigVerificationFail", Outcome.FAILED),  # a secret to fix
+    ("InternalError.RequestTimeException", Outcome.FAILED),  # a clock to fix
+    ("LimitExceeded.PhoneNumberOneHourLimit", Outcome.FAILED),  # longer than our backoff
+])
+def test_gateway_failures_are_classified(gateway, code, outcome):
+    gateway.number_codes["+8613800138000"] = code
+
+    assert send(gateway).outcome == outcome
+
+
 def test_throttled_is_retried(gateway):
     gateway.plan("throttle")
 

@@ -180,11 +180,31 @@ def test_throttled_is_retried_and_then_sent(standin):
 
     result = send(config)
     assert result.outcome == Outcome.RETRY
-    assert result.error == "45009: reach max api daily quota limit"
+    assert result.error.startswith("45011: api minute-quota reach limit")
     assert standin.accepted == []
 
     assert send(config).outcome == Outcome.SENT
     assert len(standin.accepted) == 1
+
+
+def test_daily_quota_fails_for_a_person_to_see(standin):
+    standin.plan("daily_quota")  # retrying within our backoff would only be refused again
+
+    result = send(make_config(standin))
+
+    assert result.outcome == Outcome.FAILED
+    assert result.error == "45009: reach max api daily quota limit"
+
+
+def test_bad_gateway_to_the_message_is_uncertain(standin):
+    config = make_config(standin)
+    assert send(config).outcome == Outcome.SENT  # the token is cached
+    standin.plan("bad_gateway")
+
+    result = send(config)
+
+    assert result.outcome == Outcome.UNCERTAIN
+    assert result.error.startswith("HTTP 502")
 
 
 def test_nothing_listening_is_retried():

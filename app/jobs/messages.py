@@ -26,12 +26,13 @@ from ..extensions import db
 from ..models import Message, MessageStatus
 from ..models.base import utcnow
 from . import enqueue, get_queue
-from .providers import Outcome, provider_for
+from .providers import Outcome, ProviderResult, provider_for
 
 log = logging.getLogger(__name__)
 
 # Our own reasons, stored in English and translated when shown (the log view).
 NO_ANSWER = "The worker stopped while sending; the outcome is unknown."
+CLOCK_TOLERANCE = 5.0  # seconds a message may look early to a worker and still be claimed
 GAVE_UP = "Not sent after the maximum number of attempts."
 
 
@@ -42,62 +43,96 @@ def backoff(attempts: int, config=None) -> float:
                config["MESSAGE_RETRY_MAX"])
 
 
-def _claim(message_id: int) -> bool:
+def _claim(message_id: int):
+    """Pending and due -> sending, in one conditional UPDATE, committed. Returns the claim
+    time (which later writes must find unchanged), or None if another job, the sweep or
+    a person has the message, or it is not due."""
     now = utcnow()
+    # Clocks of web and worker machines differ a little: a message stamped "due now" by
+    # one must not look early to the other.
+    due_by = now + timedelta(seconds=CLOCK_TOLERANCE)
     claimed = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.PENDING,
-               or_(Message.due_at.is_(None), Message.due_at <= now))
+               or_(Message.due_at.is_(None), Message.due_at <= due_by))
         .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1,
                 claimed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    return claimed == 1
+    return now if claimed == 1 else None
 
 
 def deliver_message(message_id: int) -> str | None:
     """Send one due pending message. Returns its new status (None: nothing to do)."""
-    from ..services.messaging import fall_back, outgoing_for
+    from ..services.messaging import outgoing_for
 
-    if not _claim(message_id):
+    claim = _claim(message_id)
+    if claim is None:
         return None
     message = db.session.get(Message, message_id)
     config = current_app.config
     try:
         provider = provider_for(message.channel)
         outgoing = outgoing_for(message)
-        db.session.commit()  # no transaction stays open while the gateway is called
-        result = provider.send(outgoing, config)
-    except Exception as exc:  # a bug or a bad setting: keep the reason, do not loop
+    except Exception as exc:  # a bad setting or template: nothing went out; a person looks
         log.exception("message %s could not be handed to its provider", message_id)
         db.session.rollback()
-        message = db.session.get(Message, message_id)
-        message.status = MessageStatus.FAILED
-        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        db.session.commit()
-        return message.status
+        return _record(message_id, claim, ProviderResult(
+            Outcome.FAILED, "", error=f"{type(exc).__name__}: {exc}"), config)
+    db.session.commit()  # no transaction stays open while the gateway is called
+    try:
+        result = provider.send(outgoing, config)
+    except Exception as exc:  # the request may have gone out: only a person may resend
+        log.exception("provider %s raised while sending message %s", provider.NAME,
+                      message_id)
+        result = ProviderResult(Outcome.UNCERTAIN, provider.NAME,
+                                error=f"{type(exc).__name__}: {exc}")
+    return _record(message_id, claim, result, config)
 
-    message = db.session.get(Message, message_id)
-    message.provider = result.provider
-    message.last_error = result.error[:1000] if result.error else None
+
+def _record(message_id: int, claim, result: ProviderResult, config) -> str | None:
+    """Write the outcome of the attempt that claimed the message at `claim`, only if the
+    message is still that attempt's (a person or the sweep may have taken it since)."""
+    from ..services.messaging import fall_back, forget_secrets
+
+    values = {"provider": result.provider or None, "claimed_at": None,
+              "last_error": result.error[:1000] if result.error else None,
+              "updated_at": utcnow()}
     retry_in = None
+    attempts = db.session.scalar(select(Message.attempts).where(Message.id == message_id))
     if result.outcome in (Outcome.SENT, Outcome.LOGGED):
-        message.status = result.outcome
-        message.sent_at = utcnow()
-        message.provider_ref = (result.provider_ref or "")[:64] or None
+        values.update(status=result.outcome, sent_at=utcnow(),
+                      provider_ref=(result.provider_ref or "")[:64] or None)
     elif result.outcome == Outcome.UNCERTAIN:
-        message.status = MessageStatus.UNCERTAIN
-    elif result.outcome == Outcome.RETRY and message.attempts < config["MESSAGE_MAX_ATTEMPTS"]:
-        retry_in = backoff(message.attempts, config)
-        message.status = MessageStatus.PENDING
-        message.due_at = utcnow() + timedelta(seconds=retry_in)
+        values.update(status=MessageStatus.UNCERTAIN)
+    elif result.outcome == Outcome.RETRY and attempts < config["MESSAGE_MAX_ATTEMPTS"]:
+        retry_in = backoff(attempts, config)
+        values.update(status=MessageStatus.PENDING,
+                      due_at=utcnow() + timedelta(seconds=retry_in))
     else:
-        message.status = MessageStatus.FAILED
+        values.update(status=MessageStatus.FAILED)
         if result.outcome == Outcome.RETRY:
-            message.last_error = f"{GAVE_UP} {message.last_error or ''}".strip()
+            values["last_error"] = f"{GAVE_UP} {values['last_error'] or ''}".strip()
+    changed = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.SENDING,
+               Message.claimed_at == claim)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        log.warning("message %s was taken from this attempt before it ended (%s: %s); "
+                    "its outcome is left to whoever has it now", message_id,
+                    result.outcome, result.error)
+        return None
+    message = db.session.get(Message, message_id)
+    db.session.refresh(message)
+    if message.status == MessageStatus.SENT:
+        forget_secrets(message)
+    if message.status == MessageStatus.FAILED:
         fall_back(message)  # e.g. WeChat refused -> the customer gets an SMS instead
-    message.claimed_at = None
     db.session.commit()
     if retry_in is not None:
         schedule_retry(message_id, retry_in)
@@ -131,14 +166,20 @@ def sweep_pending_messages(now=None) -> int:
         .execution_options(synchronize_session=False))
     cutoff = now - timedelta(seconds=config["MESSAGE_SWEEP_AFTER"])
     ids = db.session.scalars(
-        select(Message.id)
-        .where(Message.status == MessageStatus.PENDING,
-               or_(Message.due_at <= cutoff,
-                   Message.due_at.is_(None) & (Message.updated_at < cutoff)))
-        .order_by(Message.id)
-        .limit(1000)
-    ).all()
+        select(Message.id).where(job_lost(cutoff)).order_by(Message.id).limit(1000)).all()
+    if ids:
+        # Due again from now: a slow queue gets one more job per message per
+        # MESSAGE_SWEEP_AFTER, not one per sweep.
+        db.session.execute(
+            update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.PENDING)
+            .values(due_at=utcnow()).execution_options(synchronize_session=False))
     for message_id in ids:
         enqueue(deliver_message, message_id)
     db.session.commit()  # dispatches the jobs
     return len(ids)
+
+
+def job_lost(cutoff):
+    """Pending messages due (or written) before `cutoff`: their job should have run."""
+    return (Message.status == MessageStatus.PENDING) & or_(
+        Message.due_at <= cutoff, Message.due_at.is_(None) & (Message.updated_at < cutoff))

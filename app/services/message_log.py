@@ -15,9 +15,10 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..jobs.messages import job_lost
 from ..models import Channel, Message, MessageStatus
 from ..models.base import utcnow
-from .messaging import EVENTS
+from .messaging import EVENTS, secret_events
 
 PAGE_SIZES = (25, 50, 100)
 # Statuses counted exactly (they stay small); delivered ones are counted for a recent
@@ -31,10 +32,13 @@ MOBILE = re.compile(r"1\d{10}")
 
 
 def _date(value):
+    """A day, or None for anything else (years outside 2000-2999 included: far dates
+    overflow when moved to UTC)."""
     try:
-        return datetime.strptime(str(value).strip(), "%Y-%m-%d")
+        day = datetime.strptime(str(value).strip(), "%Y-%m-%d")
     except (TypeError, ValueError):
         return None
+    return day if 2000 <= day.year <= 2999 else None
 
 
 def _id(value):
@@ -42,7 +46,11 @@ def _id(value):
         number = int(str(value).strip())
     except (TypeError, ValueError):
         return None
-    return number if number > 0 else None
+    return number if 0 < number < 2 ** 63 else None
+
+
+def _text(value) -> str:
+    return str(value or "").strip()
 
 
 @dataclass
@@ -55,16 +63,18 @@ class LogFilters:
     date_from: datetime | None = None  # a day in Asia/Shanghai
     date_until: datetime | None = None  # inclusive
     q: str = ""  # part of the recipient or of the content
+    read_secrets: bool = False  # may search the content of a code's message
 
     @classmethod
-    def from_args(cls, args) -> "LogFilters":
+    def from_args(cls, args, read_secrets: bool = False) -> "LogFilters":
         # `_flt_0_status` / `_flt_0_recipient`: links made for the former FAB list.
         status = args.get("status") or args.get("_flt_0_status") or ""
         return cls(status=status if status in MessageStatus.ALL else "",
                    channel=args.get("channel") if args.get("channel") in Channel.ALL else "",
                    event=args.get("event") if args.get("event") in EVENTS else "",
                    date_from=_date(args.get("from")), date_until=_date(args.get("until")),
-                   q=(args.get("q") or args.get("_flt_0_recipient") or "").strip()[:SEARCH_MAX])
+                   q=_text(args.get("q") or args.get("_flt_0_recipient"))[:SEARCH_MAX],
+                   read_secrets=read_secrets)
 
     def values(self) -> dict:
         """The filters as query-string values (empty ones left out)."""
@@ -105,7 +115,10 @@ class LogFilters:
             user_ids = db.session.scalars(
                 select(users.id).where(users.username == self.q)).all()
             return or_(recipient, Message.user_id.in_(user_ids)) if user_ids else recipient
-        return or_(recipient, Message.body.contains(self.q, autoescape=True))
+        content = Message.body.contains(self.q, autoescape=True)
+        if not self.read_secrets:  # a code must not be found by guessing it
+            content = content & Message.event.notin_(secret_events())
+        return or_(recipient, content)
 
 
 @dataclass
@@ -211,6 +224,5 @@ def outbox_summary(sweep_after_seconds: float, now: datetime | None = None) -> d
         .where(Message.status == MessageStatus.PENDING)
         .order_by(Message.id).limit(1)).first()
     overdue = db.session.scalar(select(func.count(Message.id)).where(
-        Message.status == MessageStatus.PENDING,
-        Message.due_at <= now - timedelta(seconds=sweep_after_seconds))) or 0
+        job_lost(now - timedelta(seconds=sweep_after_seconds)))) or 0
     return {"waiting": waiting, "recent": recent, "oldest": oldest, "overdue": overdue}

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Channel, Message, MessageStatus, MessageTemplate
@@ -29,6 +29,7 @@ class EventSpec:
     params: tuple[tuple[str, str], ...]  # (param, sample value for the preview)
     text: str  # default wording (SPEC.md / the brief), "{param}" placeholders
     channels: tuple[str, ...]  # channels that may carry it (templates exist for these)
+    secret: tuple[str, ...] = ()  # params nobody but the recipient may read (a code)
 
 
 _CUSTOMER = (Channel.SMS, Channel.WECHAT, Channel.INAPP)
@@ -37,7 +38,7 @@ _ORDER_NO = ("order_no", "20261125000123")
 EVENTS: dict[str, EventSpec] = {
     "sms_code": EventSpec(
         _l("Verification code"), (("code", "386120"),),
-        "您的验证码为{code}，5分钟内有效，请勿告诉他人。", (Channel.SMS,)),
+        "您的验证码为{code}，5分钟内有效，请勿告诉他人。", (Channel.SMS,), secret=("code",)),
     "account_exists": EventSpec(
         _l("Sign-up with a registered phone"), (),
         "该手机号已注册，可直接登录；如忘记密码，请使用“忘记密码”重设。", (Channel.SMS,)),
@@ -126,10 +127,17 @@ def all_templates() -> list[Template]:
 
 def _placeholders(text: str) -> list[str]:
     try:
-        return [name for _lit, name, _spec, _conv in string.Formatter().parse(text)
-                if name is not None]
+        fields = [(name, spec, conv) for _lit, name, spec, conv
+                  in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise ValidationError(_l("The text has an unmatched { or }."), "text") from exc
+    for name, spec, conv in fields:
+        if spec or conv:  # every value is text: "{amount:.2f}" would fail when sent
+            written = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") \
+                + "}"
+            raise ValidationError(_l("Write placeholders plainly, like {order_no}: “%(written)s” "
+                                     "cannot be used.", written=written), "text")
+    return [name for name, _spec, _conv in fields]
 
 
 def parse_param_map(event: str, param_map: str) -> list[tuple[str, str]]:
@@ -153,9 +161,17 @@ def parse_param_map(event: str, param_map: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def render(text: str, params: dict) -> str:
+def render(text: str, params: dict, fallback: str | None = None) -> str:
+    """`text` with its placeholders filled. A text that cannot be filled (a template saved
+    before the checks above) gives `fallback` filled instead, so that the change which
+    sends the message is never refused for its wording."""
     values = {key: str(value) for key, value in params.items()}
-    return string.Formatter().vformat(text, (), _Missing(values))
+    try:
+        return string.Formatter().vformat(text, (), _Missing(values))
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        if fallback is None:
+            raise
+        return render(fallback, params)
 
 
 class _Missing(dict):
@@ -239,10 +255,13 @@ def write_message(event: str, channel: str, recipient: str, params: dict | None 
         raise ValueError(f"unknown channel {channel!r}")
     params = {key: str(value) for key, value in (params or {}).items()}
     if body is None:
-        body = render(get_template(event, channel).text, params)
+        spec = EVENTS.get(event)
+        body = render(get_template(event, channel).text, params,
+                      fallback=spec.text if spec else "")
+    # due_at empty means "now" (the claim then needs no clock agreement between hosts).
     message = Message(event=event, channel=channel, recipient=str(recipient), body=body,
                       user_id=user_id, template=event, params=params,
-                      status=MessageStatus.PENDING, due_at=utcnow())
+                      status=MessageStatus.PENDING, due_at=None)
     db.session.add(message)
     db.session.flush()
     enqueue(deliver_message, message.id)
@@ -260,22 +279,85 @@ def outgoing_for(message: Message):
                     template_code=template.template_code, params=pairs, event=message.event)
 
 
-def retry_message(message: Message, actor) -> Message:
-    """A person resends a failed or uncertain message (the only way an uncertain one is)."""
+def retry_message(message: Message, actor, *, confirmed: bool = False) -> Message:
+    """A person resends a failed or uncertain message (the only way an uncertain one is).
+
+    An uncertain message may already have arrived, so it is resent only when the person
+    confirms they checked (`confirmed`). One conditional UPDATE: two people pressing at
+    once, or a job finishing meanwhile, give one resend."""
     from ..jobs import enqueue
     from ..jobs.messages import deliver_message
 
     if message.status not in MessageStatus.RETRYABLE_BY_HAND:
         raise ValidationError(_l("Only failed or uncertain messages can be sent again."),
                               "status")
-    message.status = MessageStatus.PENDING
-    message.attempts = 0
-    message.due_at = utcnow()
-    message.claimed_at = None
-    db.session.flush()
+    if message.status == MessageStatus.UNCERTAIN and not confirmed:
+        raise ValidationError(_l("This message may already have arrived. Tick the box to "
+                                 "confirm you checked with the recipient before sending it "
+                                 "again."), "confirm")
+    changed = db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == message.status)
+        .values(status=MessageStatus.PENDING, attempts=0, due_at=None, claimed_at=None,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise ValidationError(_l("Someone else has just sent this message again."), "status")
     enqueue(deliver_message, message.id)
     db.session.commit()
+    db.session.refresh(message)
     return message
+
+
+# ---- secrets (a verification code) -------------------------------------------------------
+
+SECRET_MASK = "******"  # noqa: S105  (what a code is shown as, not a password)
+
+
+def _secret_values(message: Message) -> list[str]:
+    spec = EVENTS.get(message.event)
+    params = message.params or {}
+    return [str(params[name]) for name in (spec.secret if spec else ())
+            if params.get(name) and params[name] != SECRET_MASK]
+
+
+def shown(message: Message, reveal: bool) -> tuple[str, dict]:
+    """(body, params) as the message log shows them: a secret (a verification code) only
+    to a person allowed to read it (`reveal`), masked for everyone else."""
+    body, params = message.body or "", dict(message.params or {})
+    if reveal:
+        return body, params
+    for value in _secret_values(message):
+        body = body.replace(value, SECRET_MASK)
+    spec = EVENTS.get(message.event)
+    for name in spec.secret if spec else ():
+        if name in params:
+            params[name] = SECRET_MASK
+    return body, params
+
+
+def may_read_secrets(user) -> bool:
+    """Only admins read a code in the log (the embedded `log` provider sends nothing, so
+    that is how one signs up on a demo); customer service could otherwise take over an
+    account by asking for a password reset and reading its code."""
+    from ..security import ADMIN
+    from .accounts import role_names
+
+    return ADMIN in role_names(user)
+
+
+def forget_secrets(message: Message) -> None:
+    """Once a gateway has accepted it, a message keeps no secret: nobody needs it again."""
+    values = _secret_values(message)
+    if not values:
+        return
+    body, params = shown(message, reveal=False)
+    message.body, message.params = body, params
+
+
+def secret_events() -> list[str]:
+    return [event for event, spec in EVENTS.items() if spec.secret]
 
 
 # ---- who is told what ------------------------------------------------------------------

@@ -34,6 +34,11 @@ def troubled_messages(live_app):
                     body="有新订单20261201000778，请尽快登录小程序业务管理查看处理。",
                     status=MessageStatus.UNCERTAIN, provider="tencent", attempts=1,
                     last_error=NO_ANSWER),
+            Message(event="order_shipping", channel=Channel.SMS, recipient=UNCERTAIN_RECIPIENT,
+                    template="order_shipping", params={"order_no": "20261201000779"},
+                    body="您的订单20261201000779正在发货中，司机或物流信息可在“待发货”中查看。",
+                    status=MessageStatus.UNCERTAIN, provider="tencent", attempts=1,
+                    last_error=NO_ANSWER),
         ]
         db.session.add_all(rows)
         db.session.commit()
@@ -48,7 +53,7 @@ def _row(page, message_id):
 
 def test_customer_service_finds_a_failed_sms_and_sends_it_again(new_page, shot,
                                                                troubled_messages):
-    failed_id, uncertain_id = troubled_messages
+    failed_id, _uncertain_id, resent_id = troubled_messages
     page = new_page()
     sign_in(page, CUSTOMER_SERVICE)
     page.goto("/admin/messages/list/")
@@ -75,14 +80,19 @@ def test_customer_service_finds_a_failed_sms_and_sends_it_again(new_page, shot,
     expect(page.locator("form.retry-form")).to_have_count(0)
     shot(page, "63-message-retried-phone-zh")
 
-    # An uncertain one asks before sending what may already have arrived; "no" keeps it.
-    page.goto(f"/admin/messages/show/{uncertain_id}")
-    expect(page.locator(".alert-warning")).to_be_visible()
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.locator("form.retry-form button").click()
+    # An uncertain one may already have arrived: its button in the list opens its page,
+    # where it is sent again only once the box saying one checked is ticked.
+    page.goto("/admin/messages/list/?status=uncertain")
+    _row(page, resent_id).locator(f"a[data-retry='{resent_id}']").click()
+    expect(page).to_have_url(re.compile(rf"/admin/messages/show/{resent_id}#retry$"))
+    assert_fits_phone(page)
+    shot(page, "63b-message-uncertain-phone-zh")
+    page.locator("form.retry-form button").click()  # not ticked: the browser holds it
     expect(page.locator("h2 [data-status]")).to_have_attribute("data-status", "uncertain")
-    assert asked and "两次" in asked[0]
+    page.locator("input[name=confirm]").check()
+    page.locator("form.retry-form button").click()
+    expect(page.locator(".alert-success")).to_contain_text(f"#{resent_id}")
+    expect(page.locator("h2 [data-status]")).to_have_attribute("data-status", "logged")
 
     # Customer service reads the log but is refused the templates.
     page.goto("/admin/message-templates/edit/order_confirmed/sms")
@@ -140,7 +150,7 @@ def test_message_screens_in_english_and_on_a_desktop(new_page, shot, troubled_me
     expect(page.locator("h2")).to_contain_text("Message log")
     expect(page.locator("body")).not_to_contain_text("消息记录")
     shot(page, "68-message-log-desktop-en")
-    page.goto(f"/admin/messages/show/{troubled_messages[1]}")
+    page.goto(f"/admin/messages/show/{troubled_messages[1]}")  # still uncertain
     expect(page.locator(".alert-warning")).to_contain_text("never resent automatically")
     expect(page.locator("body")).to_contain_text("The worker stopped while sending")
     shot(page, "69-message-uncertain-desktop-en")

@@ -9,7 +9,8 @@ SDK or in how we drive it cannot cancel out.
 It answers as Tencent does: HTTP 200 with {"Response": {..., "RequestId"}} for whatever
 it processed, errors as {"Response": {"Error": {"Code", "Message"}, "RequestId"}}; one
 SendStatus per phone number, so a bad number is refused in its own entry. The
-"unavailable" behaviour is a 502 from the load balancer in front of the API.
+"unavailable" behaviour is a 503 from the load balancer in front of the API, "bad_gateway"
+a 502 (the API's answer lost on the way back).
 """
 
 import hashlib
@@ -212,6 +213,9 @@ class TencentSmsStandIn(StandIn):
     def handle(self, method, path, headers, body):
         behaviour = self.next_behaviour()
         if behaviour == "unavailable":  # the load balancer, before the API sees anything
+            return 503, {"Content-Type": "text/html"}, \
+                "<html><h1>503 Service Temporarily Unavailable</h1></html>"
+        if behaviour == "bad_gateway":  # the load balancer lost the API's answer
             return 502, {"Content-Type": "text/html"}, "<html><h1>502 Bad Gateway</h1></html>"
         headers = {name.lower(): value for name, value in headers.items()}
         try:

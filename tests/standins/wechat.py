@@ -10,7 +10,8 @@ From the public documentation:
   40003 (openid), 40037 (template id), 43101 (the user did not subscribe), 47001 (body is
   not JSON), 47003 (data does not match the template).
 
-Every answer is HTTP 200 with an errcode, as WeChat does; only "unavailable" is a 503.
+Every answer is HTTP 200 with an errcode, as WeChat does; only "unavailable" is a 503
+and "bad_gateway" a 502.
 """
 
 import itertools
@@ -75,6 +76,8 @@ class WeChatStandIn(StandIn):
         behaviour = self.next_behaviour()
         if behaviour == "unavailable":
             return 503, {}, "Service Unavailable"
+        if behaviour == "bad_gateway":  # a proxy lost WeChat's answer: it may have sent
+            return 502, {}, "Bad Gateway"
         token = query.get("access_token")
         if not token:
             return _error(41001, "access_token missing")
@@ -83,6 +86,8 @@ class WeChatStandIn(StandIn):
         if not known:
             return _error(40001, "invalid credential, access_token is invalid or not latest")
         if behaviour == "throttle":
+            return _error(45011, "api minute-quota reach limit  mustslower  retry next minute")
+        if behaviour == "daily_quota":
             return _error(45009, "reach max api daily quota limit")
         try:
             message = json.loads(body.decode("utf-8"))

@@ -23,9 +23,10 @@ NAME = "aliyun"
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 
 # Answers that say "not accepted, try later": throttling (API rate or per-phone flow
-# control, isv.BUSINESS_LIMIT_CONTROL) and the gateway's own failures.
-RETRY_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "ServiceUnavailable",
-               "InternalError"}
+# control, isv.BUSINESS_LIMIT_CONTROL), the service unavailable, and isp.SYSTEM_ERROR
+# (Aliyun's advice for it: call again). Any other 5xx (InternalError) may come after
+# the SMS went out: uncertain.
+RETRY_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "ServiceUnavailable"}
 
 
 def _retryable(code: str | None) -> bool:
@@ -122,8 +123,10 @@ def send(outgoing, config) -> ProviderResult:
         code = data.get("Code") or exc.code
         error = _short(code, data.get("Message") or exc.message)
         status = getattr(exc, "status_code", None) or 0
-        if status >= 500 or isinstance(exc, ThrottlingException) or _retryable(code):
+        if status in (429, 503) or isinstance(exc, ThrottlingException) or _retryable(code):
             return ProviderResult(Outcome.RETRY, NAME, error=error)
+        if status >= 500:
+            return ProviderResult(Outcome.UNCERTAIN, NAME, error=error)
         return ProviderResult(Outcome.FAILED, NAME, error=error)
     except UnretryableException as exc:  # no answer, or one the SDK could not read
         return _transport_failure(exc, connect_s, read_s)

@@ -31,21 +31,33 @@ from . import Outcome, ProviderResult
 NAME = "tencent"
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
+NOT_TAKEN_WORDS = ("503", "service unavailable", "429", "too many requests")
 
 # Codes (whole-request Error or one number's SendStatus) meaning "not sent, try later":
-# rate limits, the gateway's own failures (Tencent's own advice for its send timeout,
-# old code 1008 / InternalError.Timeout: "rare, retry"), and per-number limits over a
-# window shorter than our backoff. Daily limits would only fail again, so they are FAILED.
-RETRY_CODES = ("RequestLimitExceeded", "InternalError", "ServiceUnavailable",
+# rate limits, the service unavailable, and per-number limits over a window shorter than
+# our backoff. Daily limits would only fail again, so they are FAILED.
+RETRY_CODES = ("RequestLimitExceeded", "ServiceUnavailable",
                "FailedOperation.ServiceUnavailable", "ResourceUnavailable",
                "LimitExceeded.PhoneNumberThirtySecondLimit",
-               "LimitExceeded.PhoneNumberOneHourLimit",
                "LimitExceeded.DeliveryFrequencyLimit")
+# The gateway's own failures while it was sending (a timeout towards the carriers, a
+# lost or unknown answer): the SMS may have gone out, so only a person resends it.
+# A wrong signature or clock (InternalError.SigVerificationFail / RequestTimeException)
+# is a setting to fix: FAILED.
+SETUP_ERRORS = ("InternalError.SigVerificationFail", "InternalError.RequestTimeException")
 
 
-def _retryable(code: str) -> bool:
-    # "InternalError" also covers "InternalError.Timeout" and the like.
-    return any(code == name or code.startswith(name + ".") for name in RETRY_CODES)
+def _matches(code: str, names) -> bool:
+    return any(code == name or code.startswith(name + ".") for name in names)
+
+
+def _outcome(code: str | None) -> str:
+    code = code or ""
+    if _matches(code, RETRY_CODES):
+        return Outcome.RETRY
+    if code.startswith("InternalError") and code not in SETUP_ERRORS:
+        return Outcome.UNCERTAIN
+    return Outcome.FAILED
 
 
 def _short(code, message) -> str:
@@ -142,16 +154,20 @@ def send(outgoing, config) -> ProviderResult:
     try:
         response = client.SendSms(request)
     except TencentCloudSDKException as exc:
-        if exc.requestId:  # the gateway's own answer: refused as a whole, nothing sent
-            outcome = Outcome.RETRY if _retryable(exc.code or "") else Outcome.FAILED
-            return ProviderResult(outcome, NAME, error=_short(exc.code, exc.message))
+        if exc.requestId:  # the gateway's own answer to the request as a whole
+            return ProviderResult(_outcome(exc.code), NAME,
+                                  error=_short(exc.code, exc.message))
         if exc.code == "ServerNetworkError":
             # Not Tencent's API answering (it always says 200) but a proxy or load balancer
-            # in front of it, e.g. a 502/503: the API did not take the request.
+            # in front of it. The SDK drops the status; its page names it. "Unavailable"
+            # or "too many requests" means the API never had the request; anything else
+            # (a 502, a 504) may come after it sent the SMS.
             body = exc.message.decode("utf-8", "replace") if isinstance(
                 exc.message, bytes) else str(exc.message or "")
-            return ProviderResult(Outcome.RETRY, NAME,
-                                  error=_short(exc.code, "non-200 answer: " + body.strip()))
+            error = _short(exc.code, "non-200 answer: " + " ".join(body.split()))
+            not_taken = any(word in body.lower() for word in NOT_TAKEN_WORDS)
+            return ProviderResult(Outcome.RETRY if not_taken else Outcome.UNCERTAIN, NAME,
+                                  error=error)
         return _transport_failure(exc, connect_s, read_s)
 
     status = (response.SendStatusSet or [None])[0]
@@ -161,5 +177,4 @@ def send(outgoing, config) -> ProviderResult:
     if status.Code == "Ok":
         return ProviderResult(Outcome.SENT, NAME, provider_ref=status.SerialNo)
     # One number refused (bad phone, daily limit, blacklist, ...) or held back for now.
-    outcome = Outcome.RETRY if _retryable(status.Code or "") else Outcome.FAILED
-    return ProviderResult(outcome, NAME, error=_short(status.Code, status.Message))
+    return ProviderResult(_outcome(status.Code), NAME, error=_short(status.Code, status.Message))

@@ -27,8 +27,12 @@ DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 # The token was revoked (a newer one was fetched elsewhere) or expired early.
 TOKEN_ERRORS = {40001, 40014, 42001}
-# System busy, API quota / frequency limits: WeChat did not take the message, try later.
-BUSY_ERRORS = {-1, 45009, 45011}
+# System busy, API frequency limit: WeChat did not take the message, try later. (45009,
+# the daily quota, would only be refused again within our backoff: it fails.)
+BUSY_ERRORS = {-1, 45011}
+# HTTP statuses of a proxy in front of WeChat that mean the request was not taken; any
+# other 5xx to the message request may come after WeChat took it.
+NOT_TAKEN_STATUSES = {429, 503}
 
 _clients: dict[tuple, "_Client"] = {}
 _clients_lock = threading.Lock()
@@ -122,9 +126,12 @@ def _post(client, outgoing, config, kind):
 def _api_error(exc: WeChatClientException, fetching_token: bool) -> tuple[str, str]:
     """(outcome, error) for an error answer of WeChat."""
     if exc.errcode is None:  # wechatpy's wrapper around an HTTP error status
-        status = getattr(exc.response, "status_code", None)
-        outcome = Outcome.RETRY if status is None or status >= 500 else Outcome.FAILED
-        return outcome, f"HTTP {status}"
+        status = getattr(exc.response, "status_code", None) or 0
+        if status in NOT_TAKEN_STATUSES or (fetching_token and status >= 500):
+            return Outcome.RETRY, f"HTTP {status}"
+        if status >= 500:  # a 500, 502 or 504 to the message: it may have been delivered
+            return Outcome.UNCERTAIN, f"HTTP {status}; the message may have been delivered"
+        return Outcome.FAILED, f"HTTP {status}"
     error = f"{exc.errcode}: {exc.errmsg}"
     if exc.errcode in BUSY_ERRORS:
         return Outcome.RETRY, error

@@ -97,7 +97,8 @@ class MessageLogView(BaseView):
     @expose("/list/")
     @has_access
     def list(self):
-        filters = message_log.LogFilters.from_args(request.args)
+        reveal = messaging.may_read_secrets(current_user)
+        filters = message_log.LogFilters.from_args(request.args, read_secrets=reveal)
         size = _int(request.args.get("psize"))
         page = message_log.log_page(filters, before=request.args.get("before"),
                                     after=request.args.get("after"), size=size)
@@ -110,6 +111,7 @@ class MessageLogView(BaseView):
             page_sizes=message_log.PAGE_SIZES, status_counts=counts,
             statuses=MessageStatus.ALL, events=messaging.EVENTS, channels=Channel.ALL,
             short_body=SHORT_BODY,
+            body_of=lambda message: messaging.shown(message, reveal)[0],
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             list_url=self._list_url, here=request.full_path.rstrip("?"), **_labels())
 
@@ -124,7 +126,7 @@ class MessageLogView(BaseView):
                        **{k: v for k, v in values.items() if v not in (None, "")})
 
     def _message(self, pk) -> Message:
-        message = db.session.get(Message, pk) if pk else None
+        message = db.session.get(Message, pk) if 0 < pk < 2 ** 63 else None
         if message is None:
             abort(404)
         return message
@@ -133,9 +135,11 @@ class MessageLogView(BaseView):
     @has_access
     def show(self, pk):
         message = self._message(pk)
+        body, params = messaging.shown(message, messaging.may_read_secrets(current_user))
         return self.render_template(
             "admin/message_show.html", title=_("Message #%(id)s", id=message.id),
-            message=message, spec=messaging.EVENTS.get(message.event),
+            message=message, body=body, params=params,
+            spec=messaging.EVENTS.get(message.event),
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             here=request.full_path.rstrip("?"), **_labels())
 
@@ -144,7 +148,8 @@ class MessageLogView(BaseView):
     def retry(self, pk):
         message = self._message(pk)
         try:
-            messaging.retry_message(message, current_user)
+            messaging.retry_message(message, current_user,
+                                    confirmed=request.form.get("confirm") == "1")
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
