@@ -262,6 +262,32 @@ def test_our_own_reasons_are_translated_and_extracted(app, make):
         assert NO_ANSWER not in html and str_zh(app, NO_ANSWER) in html
 
 
+@pytest.mark.parametrize("error, zh", [
+    ("Aliyun SMS is not configured: ALIYUN_SMS_SIGN_NAME is empty",
+     "短信服务商未配置：ALIYUN_SMS_SIGN_NAME 为空。"),
+    ("Tencent SMS is not configured: the message has no template id", "没有服务商模板编号"),
+    ("no WeChat template id for this message", "没有服务商模板编号"),
+    ("no connection to the gateway within 5 s", "5 秒内连不上服务商"),
+    ("no answer within 10 s; the SMS may have been sent", "短信可能已发出"),
+    ("could not connect to the gateway: [Errno 111] Connection refused", "连不上服务商"),
+    ("access token request failed, nothing sent (ConnectTimeout)", "连不上服务商"),
+    ("HTTP 502; the message may have been delivered", "可能已发出"),
+    ("the customer has no WeChat openid", "没有绑定微信"),
+    ("WECHAT_APP_SECRET is not set", "WECHAT_APP_SECRET"),
+    (f"{GAVE_UP} could not connect to the gateway: refused", "连不上服务商"),
+])
+def test_our_providers_reasons_are_shown_in_chinese_with_the_original(app, error, zh):
+    from app.views.admin.messages import shown_error
+
+    with app.test_request_context("/?_l_=zh"):
+        shown = shown_error(error)
+    assert zh in shown, shown
+    assert error.split(" ", 1)[-1][-12:] in shown  # the original stays, to look it up
+    with app.test_request_context("/?_l_=zh"):
+        assert shown_error("isv.MOBILE_NUMBER_ILLEGAL: 非法手机号") == \
+            "isv.MOBILE_NUMBER_ILLEGAL: 非法手机号"  # a gateway's own words, as they came
+
+
 def str_zh(app, constant):
     from app.views.admin.messages import OWN_REASONS
 

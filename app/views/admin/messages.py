@@ -5,6 +5,7 @@ say, what a preview shows) and app/jobs/state.py (what the queue is doing); thes
 read forms, call them and show what they say.
 """
 
+import re
 from datetime import UTC, timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -60,15 +61,50 @@ def provider_label(name: str | None):
     return PROVIDER_LABELS.get(name, name) if name else "—"
 
 
+# What our providers write (app/jobs/providers), in the reader's language; a gateway's
+# own code and words ("isv.MOBILE_NUMBER_ILLEGAL: ...") are shown as they came.
+PROVIDER_REASONS = [
+    (re.compile(r"(?:Aliyun|Tencent) SMS is not configured: (?P<key>\w+) is empty"),
+     _l("The SMS provider is not set up: %(key)s is empty.")),
+    (re.compile(r"(?P<key>WECHAT_\w+) (?:is not set|must .*)"),
+     _l("WeChat is not set up: check %(key)s.")),
+    (re.compile(r"(?:Aliyun|Tencent) SMS is not configured: the message has no template \w+"
+                r"|no WeChat template id for this message"),
+     _l("No provider template code for this message: fill it in under Message templates.")),
+    (re.compile(r"(?:Aliyun|Tencent) SMS: the message has no recipient phone number"),
+     _l("The message has no phone number.")),
+    (re.compile(r"the customer has no WeChat openid"),
+     _l("The customer has no WeChat account linked.")),
+    (re.compile(r"no connection to the gateway within (?P<s>[\d.]+) s"),
+     _l("No connection to the provider within %(s)s s: not sent, tried again later.")),
+    (re.compile(r"no answer within (?P<s>[\d.]+) s; the SMS may have been sent"),
+     _l("No answer from the provider within %(s)s s: the SMS may have been sent.")),
+    (re.compile(r"could not connect to the gateway: (?P<why>.*)|"
+                r"(?:could not connect|access token request failed|token storage "
+                r"unavailable), nothing sent \((?P<kind>\w+)\)"),
+     _l("Could not reach the provider: not sent, tried again later.")),
+    (re.compile(r"no usable answer from the gateway \((?P<kind>\w+)\).*|"
+                r"(?:connection lost|no answer) after sending \((?P<kind2>\w+)\)|"
+                r"answer is not JSON|HTTP (?P<status>\d+); the message may have been delivered"),
+     _l("The provider's answer was lost or unreadable: the message may have been sent.")),
+]
+
+
 def shown_error(error: str | None) -> str:
-    """`last_error` as shown: our own reasons translated, a gateway's words as they came."""
+    """`last_error` as shown: our own reasons and our providers' in the reader's language
+    (the original after it, for whoever looks it up), a gateway's words as they came."""
     if not error:
         return ""
     if error in OWN_REASONS:
         return str(OWN_REASONS[error])
     for own, label in OWN_REASONS.items():
         if error.startswith(own + " "):
-            return f"{label} {error[len(own) + 1:]}"
+            return f"{label} {shown_error(error[len(own) + 1:])}"
+    for pattern, label in PROVIDER_REASONS:
+        found = pattern.fullmatch(error)
+        if found:
+            values = {k: v for k, v in found.groupdict().items() if v is not None}
+            return f"{str(label) % values} ({error})"
     return error
 
 
