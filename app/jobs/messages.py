@@ -100,7 +100,8 @@ def _record(message_id: int, claim, result: ProviderResult, config) -> str | Non
               "last_error": result.error[:1000] if result.error else None,
               "updated_at": utcnow()}
     retry_in = None
-    attempts = db.session.scalar(select(Message.attempts).where(Message.id == message_id))
+    message = db.session.get(Message, message_id)
+    attempts = message.attempts
     if result.outcome in (Outcome.SENT, Outcome.LOGGED):
         values.update(status=result.outcome, sent_at=utcnow(),
                       provider_ref=(result.provider_ref or "")[:64] or None)
@@ -127,16 +128,17 @@ def _record(message_id: int, claim, result: ProviderResult, config) -> str | Non
                     "its outcome is left to whoever has it now", message_id,
                     result.outcome, result.error)
         return None
-    message = db.session.get(Message, message_id)
-    db.session.refresh(message)
-    if message.status == MessageStatus.SENT:
-        forget_secrets(message)
-    if message.status == MessageStatus.FAILED:
+    # `message` was read before the UPDATE: its event, channel, recipient and params are
+    # unchanged; only what these two write is flushed.
+    status = values["status"]
+    if status == MessageStatus.SENT:
+        forget_secrets(message)  # a verification code is not kept once the gateway has it
+    elif status == MessageStatus.FAILED:
         fall_back(message)  # e.g. WeChat refused -> the customer gets an SMS instead
     db.session.commit()
     if retry_in is not None:
         schedule_retry(message_id, retry_in)
-    return message.status
+    return status
 
 
 def schedule_retry(message_id: int, seconds: float) -> None:
