@@ -15,7 +15,6 @@ at the large size is at most 1.5x slower (median) than at 10 thousand.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -117,26 +116,11 @@ def pages(app):
 
 
 def measure(app, requests):
-    import re
+    from bench.web import signed_in_client, time_page
 
-    client = app.test_client()
-    html = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
-    client.post("/auth/login", data={"mobile": ADMIN_MOBILE, "password": PASSWORD,
-                                     "csrf_token": token})
-    results = {}
-    for name, url in pages(app).items():
-        page = client.get(url)
-        assert page.status_code == 200, (url, page.status_code)
-        for _ in range(5):
-            client.get(url)
-        times = []
-        for _ in range(requests):
-            t0 = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t0) * 1000)
-        results[name] = (statistics.median(times), statistics.quantiles(times, n=20)[18])
-    return results
+    client = signed_in_client(app, ADMIN_MOBILE, PASSWORD)
+    return {name: time_page(client, url, requests, warmup=5)
+            for name, url in pages(app).items()}
 
 
 def main():

@@ -14,7 +14,6 @@ slower than at 10 thousand.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -99,34 +98,18 @@ def fill(app, start, stop, total):
 
 
 def measure(app, requests):
-    import re
-
     from app.extensions import db
     from app.models import Order
+    from bench.web import signed_in_client, time_page
 
-    client = app.test_client()
-    html = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
-    client.post("/auth/login", data={"mobile": "13800000011", "password": "bench2026x",
-                                     "csrf_token": token})
+    client = signed_in_client(app, "13800000011", "bench2026x")
     with app.app_context():
         # A page about 90% of the way back: keyset pagination starts there directly.
         low, high = db.session.execute(select(func.min(Order.id), func.max(Order.id))).one()
         deep = low + (high - low) // 10
-    results = {}
-    for name, url in (("first page", "/sales/?tab=all"),
-                      ("deep page", f"/sales/?tab=all&before={deep}")):
-        page = client.get(url)
-        assert page.status_code == 200, (url, page.status_code)
-        for _ in range(20):
-            client.get(url)
-        times = []
-        for _ in range(requests):
-            t0 = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t0) * 1000)
-        results[name] = (statistics.median(times), statistics.quantiles(times, n=20)[18])
-    return results
+    return {name: time_page(client, url, requests)
+            for name, url in (("first page", "/sales/?tab=all"),
+                              ("deep page", f"/sales/?tab=all&before={deep}"))}
 
 
 def main():

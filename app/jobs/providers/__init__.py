@@ -51,6 +51,19 @@ class ProviderResult:
     provider_ref: str | None = None  # the gateway's id for the message (BizId, SerialNo, msgid)
 
 
+def sms_setup_problem(outgoing, config, provider: str, keys, template_word: str) -> str | None:
+    """What keeps an SMS provider from sending this message (a setting, the template
+    code, the phone number), in the words the message log translates, or None."""
+    for key in keys:
+        if not config.get(key):
+            return f"{provider} is not configured: {key} is empty"
+    if not outgoing.template_code:
+        return f"{provider} is not configured: the message has no template {template_word}"
+    if not outgoing.recipient:
+        return f"{provider}: the message has no recipient phone number"
+    return None
+
+
 # Modules are imported on first use: an SDK is loaded only where it is configured.
 PROVIDERS = {
     Channel.SMS: {"log": "log", "aliyun": "sms_aliyun", "tencent": "sms_tencent"},

@@ -17,7 +17,7 @@ from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 from urllib3.exceptions import NewConnectionError
 
-from . import Outcome, ProviderResult
+from . import Outcome, ProviderResult, sms_setup_problem
 
 NAME = "aliyun"
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
@@ -53,15 +53,9 @@ def _millis(seconds) -> int:
 
 
 def _missing(outgoing, config) -> str | None:
-    for key in ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
-                "ALIYUN_SMS_SIGN_NAME"):
-        if not config.get(key):
-            return f"Aliyun SMS is not configured: {key} is empty"
-    if not outgoing.template_code:
-        return "Aliyun SMS is not configured: the message has no template code"
-    if not outgoing.recipient:
-        return "Aliyun SMS: the message has no recipient phone number"
-    return None
+    return sms_setup_problem(outgoing, config, "Aliyun SMS",
+                             ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
+                              "ALIYUN_SMS_SIGN_NAME"), "code")
 
 
 def _transport_failure(exc: UnretryableException, connect_s, read_s) -> ProviderResult:

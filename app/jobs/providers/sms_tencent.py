@@ -26,7 +26,7 @@ from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 from urllib3.exceptions import NewConnectionError
 
-from . import Outcome, ProviderResult
+from . import Outcome, ProviderResult, sms_setup_problem
 
 NAME = "tencent"
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
@@ -80,15 +80,9 @@ def _phone(recipient: str) -> str:
 
 
 def _missing(outgoing, config) -> str | None:
-    for key in ("TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID",
-                "TENCENT_SMS_SIGN_NAME"):
-        if not config.get(key):
-            return f"Tencent SMS is not configured: {key} is empty"
-    if not outgoing.template_code:
-        return "Tencent SMS is not configured: the message has no template id"
-    if not outgoing.recipient:
-        return "Tencent SMS: the message has no recipient phone number"
-    return None
+    return sms_setup_problem(outgoing, config, "Tencent SMS",
+                             ("TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY",
+                              "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_SIGN_NAME"), "id")
 
 
 def _client(config, connect_s: float, read_s: float) -> SmsClient:
