@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("PIFA_ENV", "development")
 
-from sqlalchemy import func, inspect, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 SMALL = 10_000
 ADMIN_MOBILE = "13800000001"
@@ -29,25 +29,12 @@ PASSWORD = "bench2026x"  # noqa: S105
 
 
 def build(url):
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app.extensions import db
-    from app.security import sync_roles
     from app.services import accounts
+    from bench.web import fresh_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+    app = fresh_app(url, "bench/message_log.py", "message")
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            sys.exit("bench/message_log.py needs PostgreSQL: set DATABASE_URL")
-        if inspect(db.engine).has_table("message") and \
-                db.session.scalar(select(func.count()).select_from(text("message"))):
-            sys.exit("refusing to run on a database that already has messages")
-        upgrade()
-        sync_roles(app.appbuilder)
-        db.session.commit()
         accounts.create_account(ADMIN_MOBILE, "林总", PASSWORD, ["Admin"])
         db.session.commit()
     return app

@@ -20,31 +20,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("PIFA_ENV", "development")
 
-from sqlalchemy import func, inspect, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 SMALL = 10_000
 
 
 def build(url):
-    from flask_migrate import upgrade
+    from bench.web import fresh_app
 
-    from app import create_app
-    from app.extensions import db
-    from app.security import sync_roles
-
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "RATELIMIT_STORAGE_URI": "memory://"})
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            sys.exit("bench/orders_list.py needs PostgreSQL: set DATABASE_URL")
-        if inspect(db.engine).has_table("order") and \
-                db.session.scalar(select(func.count()).select_from(text('"order"'))):
-            sys.exit("refusing to run on a database that already has orders")
-        upgrade()
-        sync_roles(app.appbuilder)
-        db.session.commit()
-    return app
+    return fresh_app(url, "bench/orders_list.py", "order")
 
 
 def seed_people(app):

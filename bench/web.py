@@ -1,8 +1,35 @@
-"""What the page benchmarks share: a signed-in test client and a timed page."""
+"""What the page benchmarks share: an app on an empty PostgreSQL database, a signed-in
+test client and a timed page."""
 
 import re
 import statistics
+import sys
 import time
+
+
+def fresh_app(url: str, script: str, table: str):
+    """The app on `url` (PostgreSQL), migrated, with its roles; refuses a database whose
+    `table` already has rows, so that nobody's data is measured over or mixed in."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, inspect, select, text
+
+    from app import create_app
+    from app.extensions import db
+    from app.security import sync_roles
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            sys.exit(f"{script} needs PostgreSQL: set DATABASE_URL")
+        if inspect(db.engine).has_table(table) and db.session.scalar(
+                select(func.count()).select_from(text(f'"{table}"'))):
+            sys.exit(f"refusing to run on a database that already has rows in {table}")
+        upgrade()
+        sync_roles(app.appbuilder)
+        db.session.commit()
+    return app
 
 
 def signed_in_client(app, mobile: str, password: str):
