@@ -144,6 +144,14 @@ def test_a_template_that_cannot_be_filled_never_stops_the_change_that_sends_it(
     assert sms.body == f"订单确认通知：您的订单{order.order_no}已确认，我们会尽快为您发货。"
 
 
+def test_an_in_app_template_keeps_no_provider_template(app, ctx):
+    saved = messaging.save_template("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
+                                    "SMS_1", "order_no=order_no", actor=None)
+    assert (saved.template_code, saved.param_map) == ("", "")
+    assert messaging.preview("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
+                             "SMS_1", "nonsense=bad")["params"] == []
+
+
 def test_preview_uses_sample_values_and_shows_provider_parameters(app, ctx):
     shown = messaging.preview("order_shipped", Channel.WECHAT,
                               "订单{order_no}已发货（{ship}）", "tmpl-1",

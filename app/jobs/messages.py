@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 # Our own reasons, stored in English and translated when shown (the log view).
 NO_ANSWER = "The worker stopped while sending; the outcome is unknown."
-CLOCK_TOLERANCE = 5.0  # seconds a message may look early to a worker and still be claimed
 GAVE_UP = "Not sent after the maximum number of attempts."
+
+CLOCK_TOLERANCE = 5.0  # seconds a message may look early to a worker and still be claimed
 
 
 def backoff(attempts: int, config=None) -> float:

@@ -49,10 +49,6 @@ def _id(value):
     return number if 0 < number < 2 ** 63 else None
 
 
-def _text(value) -> str:
-    return str(value or "").strip()
-
-
 @dataclass
 class LogFilters:
     """The log's filters; values that mean nothing are dropped, never an error."""
@@ -73,7 +69,7 @@ class LogFilters:
                    channel=args.get("channel") if args.get("channel") in Channel.ALL else "",
                    event=args.get("event") if args.get("event") in EVENTS else "",
                    date_from=_date(args.get("from")), date_until=_date(args.get("until")),
-                   q=_text(args.get("q") or args.get("_flt_0_recipient"))[:SEARCH_MAX],
+                   q=(args.get("q") or args.get("_flt_0_recipient") or "").strip()[:SEARCH_MAX],
                    read_secrets=read_secrets)
 
     def values(self) -> dict:

@@ -200,8 +200,16 @@ def check_template(event: str, channel: str, text: str, template_code: str,
     parse_param_map(event, param_map or "")
 
 
+def _provider_fields(channel: str, template_code: str, param_map: str) -> tuple[str, str]:
+    """In-app messages are shown as written: they have no provider template."""
+    if channel == Channel.INAPP:
+        return "", ""
+    return template_code or "", param_map or ""
+
+
 def save_template(event: str, channel: str, text: str, template_code: str, param_map: str,
                   actor) -> Template:
+    template_code, param_map = _provider_fields(channel, template_code, param_map)
     check_template(event, channel, text, template_code, param_map)
     row = db.session.scalar(select(MessageTemplate).where(
         MessageTemplate.event == event, MessageTemplate.channel == channel))
@@ -232,6 +240,7 @@ def provider_params(event: str, param_map: str, params: dict, text: str) -> list
 
 def preview(event: str, channel: str, text: str, template_code: str, param_map: str) -> dict:
     """What the message looks like with sample values, and what the provider is sent."""
+    template_code, param_map = _provider_fields(channel, template_code, param_map)
     check_template(event, channel, text, template_code, param_map)
     samples = dict(EVENTS[event].params)
     body = render(text, samples)

@@ -235,8 +235,6 @@ class MessageTemplateView(BaseView):
         status, error, preview = 200, None, None
         if request.method == "POST":
             form = {key: request.form.get(key, "") for key in form}
-            if channel == Channel.INAPP:  # shown in the app as written: no provider template
-                form.update(template_code="", param_map="")
             try:
                 if request.form.get("do") == "save":
                     messaging.save_template(event, channel, form["text"],
