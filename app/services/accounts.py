@@ -115,15 +115,13 @@ def display_name(user) -> str:
     return " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
 
 
-def _permissions(user) -> set[tuple[str, str]]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return set(security_manager().get_user_permissions(user))
-
-
 def can(user, permission: str, view: str) -> bool:
-    """Whether `user`'s roles hold (permission, view) (Admin holds every back-office one)."""
-    return (permission, view) in _permissions(user)
+    """Whether `user`'s roles hold (permission, view) (Admin holds every back-office one).
+    Asked the way FAB's @has_access asks, so the roles' permissions are read once a
+    request (app/security.py) however many checks a page makes."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return security_manager()._has_view_access(user, permission, view)
 
 
 def can_use_back_office(user) -> bool:

@@ -347,13 +347,13 @@ def shown(message: Message, reveal: bool) -> tuple[str, dict]:
 
 
 def may_read_secrets(user) -> bool:
-    """Only admins read a code in the log (the embedded `log` provider sends nothing, so
-    that is how one signs up on a demo); customer service could otherwise take over an
-    account by asking for a password reset and reading its code."""
-    from ..security import ADMIN
-    from .accounts import role_names
+    """Whether the log shows `user` a code unmasked: the `can_read_codes` permission,
+    Admin's alone (the embedded `log` provider sends nothing, so that is how one signs up
+    on a demo); customer service could otherwise take over an account by asking for a
+    password reset and reading its code."""
+    from .accounts import can
 
-    return ADMIN in role_names(user)
+    return can(user, "can_read_codes", "MessageLogView")
 
 
 def forget_secrets(message: Message) -> None:
