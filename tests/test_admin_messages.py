@@ -222,6 +222,7 @@ def test_a_nul_character_anywhere_is_a_clear_400(app, make):
     failed = _message(app, MessageStatus.FAILED)
     cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
     for url in ("/admin/messages/list/?q=%00", "/admin/messages/list/?q=a%00b",
+                "/admin/messages/list/?q=ok&q=%00",
                 "/search?q=%E7%B1%B3%00", "/orders/2026%00"):
         page = cs.get(url)
         assert page.status_code == 400, url

@@ -53,9 +53,13 @@ def register_blueprints(app) -> None:
     def _no_nul_characters():
         # PostgreSQL refuses NUL in text; no person types one. Refused here, once, for
         # every form, query string and URL part, instead of failing in the database.
-        values = [*request.args.values(), *(request.view_args or {}).values()]
+        sources = [request.args]
         if request.method in ("POST", "PUT", "PATCH"):
-            values += request.form.values()
+            sources.append(request.form)
+        values = [*(request.view_args or {}).values()]
+        for source in sources:
+            for repeated in source.listvalues():  # every value of a repeated name too
+                values += repeated
         if any("\x00" in value for value in values if isinstance(value, str)):
             from flask import abort
 
