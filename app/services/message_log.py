@@ -122,6 +122,7 @@ class LogPage:
     messages: list
     newer: int | None  # `after=` for the page of newer messages, None on the newest
     older: int | None  # `before=` for the page of older messages, None on the oldest
+    size: int = PAGE_SIZES[0]  # messages a page (one of PAGE_SIZES)
 
 
 def log_page(filters: LogFilters, *, before=None, after=None, size=PAGE_SIZES[0]) -> LogPage:
@@ -130,7 +131,7 @@ def log_page(filters: LogFilters, *, before=None, after=None, size=PAGE_SIZES[0]
 
     Newest means the highest id, or, under a date filter, the latest written time (then
     the (created_at, id) index serves the day directly instead of a walk down the ids)."""
-    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    size = _id(size) if _id(size) in PAGE_SIZES else PAGE_SIZES[0]
     key = ((Message.created_at, Message.id) if filters.date_from or filters.date_until
            else (Message.id,))
     sort_key = tuple_(*key) if len(key) > 1 else key[0]
@@ -165,7 +166,7 @@ def log_page(filters: LogFilters, *, before=None, after=None, size=PAGE_SIZES[0]
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         if not rows:
-            return LogPage([], None, None)
+            return LogPage([], None, None, size)
         newer = rows[0].id if more_newer else None
         older = rows[-1].id if any_where(sort_key < key_value(rows[-1])) else None
     else:
@@ -176,11 +177,11 @@ def log_page(filters: LogFilters, *, before=None, after=None, size=PAGE_SIZES[0]
         more_older = len(rows) > size
         rows = rows[:size]
         if not rows:
-            return LogPage([], None, None)
+            return LogPage([], None, None, size)
         older = rows[-1].id if more_older else None
         newer = rows[0].id if older_than is not None and \
             any_where(sort_key > key_value(rows[0])) else None
-    return LogPage(rows, newer, older)
+    return LogPage(rows, newer, older, size)
 
 
 def attention_counts(filters: LogFilters) -> dict[str, int]:

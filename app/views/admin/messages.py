@@ -108,13 +108,6 @@ def shown_error(error: str | None) -> str:
     return error
 
 
-def _int(value):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def _labels() -> dict:
     """What the message templates need to show codes as words."""
     return {"status_labels": status_labels(), "status_styles": STATUS_STYLES,
@@ -137,15 +130,15 @@ class MessageLogView(BaseView):
     def list(self):
         reveal = messaging.may_read_secrets(current_user)
         filters = message_log.LogFilters.from_args(request.args, read_secrets=reveal)
-        size = _int(request.args.get("psize"))
         page = message_log.log_page(filters, before=request.args.get("before"),
-                                    after=request.args.get("after"), size=size)
+                                    after=request.args.get("after"),
+                                    size=request.args.get("psize"))
         counts = message_log.attention_counts(filters)
         return self.render_template(
             "admin/message_list.html", title=self.list_title, messages=page.messages,
             page=page, paged=bool(request.args.get("before") or request.args.get("after")),
             filters=filters, active=filters.values(),
-            size=size if size in message_log.PAGE_SIZES else message_log.PAGE_SIZES[0],
+            size=page.size,
             page_sizes=message_log.PAGE_SIZES, status_counts=counts,
             statuses=MessageStatus.ALL, events=messaging.EVENTS, channels=Channel.ALL,
             short_body=SHORT_BODY,
