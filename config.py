@@ -17,13 +17,21 @@ SECRET_KEY = INSECURE_SECRET_KEY
 
 SQLALCHEMY_DATABASE_URI = ""  # empty: sqlite:///<instance>/pifa.db (DATABASE_URL overrides)
 SQLALCHEMY_TRACK_MODIFICATIONS = False
+# A pooled connection that the database dropped (a restart, a failover, an idle timeout,
+# pg_terminate_backend) is noticed and replaced before a request uses it.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 REDIS_URL = ""  # empty: background jobs run inline after commit
 RQ_QUEUE = "pifa"
+# The worker's scheduler (app/jobs/scheduler.py), which moves delayed retries to the queue:
+# how often it looks, and how long its lock outlives a worker killed without clean-up.
+RQ_SCHEDULER_INTERVAL = 1.0  # seconds
+RQ_SCHEDULER_LOCK_TTL = 10  # seconds (whole); at least twice the interval plus one
 
 MEDIA_ROOT = ""  # empty: <instance>/media
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# Whole request; each file is also checked against MAX_UPLOAD_BYTES.
-MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file; a larger one is refused on its form
+# A whole request. Each file is kept only up to MAX_UPLOAD_BYTES while it is read, so a
+# 40 MB photo costs no memory or disk and is refused on the form with what was typed.
+MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
 # ---- Messages (README "Messages"). Credentials come from here / the environment only.
@@ -59,16 +67,19 @@ PDF_FONT_PATH = ""
 DEFAULT_PROVINCE = "海南省"  # first address of a new member (the distributor's province)
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a method name, not a password)
 
-# Rate limits (Flask-Limiter). In memory per process unless RATELIMIT_STORAGE_URI is set;
-# with REDIS_URL set, create_app points it at Redis so that every worker shares counts.
+# Rate limits (Flask-Limiter), counted in RATELIMIT_STORAGE_URI, or in Redis at REDIS_URL.
+# Production refuses to start with neither: counts in each web worker's memory would let
+# an attacker try passwords once per worker. In memory only in development and tests.
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = ""
 RATELIMIT_HEADERS_ENABLED = False
 # Redis down must not take sign-in down: fall back to per-process counting.
 RATELIMIT_SWALLOW_ERRORS = True
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-LIMIT_SIGN_IN_PER_ACCOUNT = "10 per 15 minutes"  # failed sign-ins
-LIMIT_SIGN_IN_PER_IP = "30 per 15 minutes"  # failed sign-ins
+# Failed sign-ins: strict per account (from anywhere); loose per IP, so that one person
+# guessing on a shop's Wi-Fi or a carrier's shared address cannot lock out the office.
+LIMIT_SIGN_IN_PER_ACCOUNT = "10 per 15 minutes"
+LIMIT_SIGN_IN_PER_IP = "200 per 15 minutes"
 LIMIT_CODE_PER_PHONE = "5 per hour"
 LIMIT_CODE_PER_IP = "20 per hour"
 
@@ -109,6 +120,9 @@ ENV_KEYS = {
     "DATABASE_URL": str,
     "REDIS_URL": str,
     "RQ_QUEUE": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "RQ_SCHEDULER_INTERVAL": float,
+    "RQ_SCHEDULER_LOCK_TTL": int,
     "MEDIA_ROOT": str,
     "SMS_PROVIDER": str,
     "WECHAT_PROVIDER": str,
@@ -117,6 +131,8 @@ ENV_KEYS = {
     "MESSAGE_MAX_ATTEMPTS": int,
     "MESSAGE_RETRY_BASE": float,
     "MESSAGE_RETRY_MAX": float,
+    "MESSAGE_SWEEP_AFTER": float,
+    "MESSAGE_SENDING_STALE": float,
     "ALIYUN_SMS_ACCESS_KEY_ID": str,
     "ALIYUN_SMS_ACCESS_KEY_SECRET": str,
     "ALIYUN_SMS_SIGN_NAME": str,

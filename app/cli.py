@@ -72,15 +72,34 @@ def periodic_command(loop, interval):
 def worker_command(burst, fork):
     """Run an RQ worker for this app's queue (needs REDIS_URL).
 
-    With its scheduler: delayed message retries (backoff) are moved to the queue when due.
+    With its scheduler, a thread of this process (app/jobs/scheduler.py): delayed message
+    retries (backoff) are moved to the queue when due, by one worker at a time.
     """
     from rq import SimpleWorker, Worker
+    from rq.logutils import setup_loghandlers
 
     from .jobs import get_queue, set_worker_app
+    from .jobs.scheduler import worker_scheduler
 
     queue = get_queue()
     if queue is None:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
-    set_worker_app(current_app._get_current_object())
+    app = current_app._get_current_object()
+    set_worker_app(app)
+    try:
+        scheduler = worker_scheduler(app, queue)
+    except ValueError as exc:  # RQ_SCHEDULER_LOCK_TTL and RQ_SCHEDULER_INTERVAL do not fit
+        raise click.ClickException(str(exc)) from exc
+    # The scheduler's lines in the worker's log, as RQ's own (unless logging is configured).
+    setup_loghandlers("INFO", name="app.jobs.scheduler")
     worker_class = Worker if fork else SimpleWorker
-    worker_class([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    worker = worker_class([queue], connection=queue.connection)
+    if burst:
+        scheduler.run_once()  # due jobs are moved once, before the queue is worked off
+        worker.work(burst=True)
+        return
+    scheduler.start()
+    try:
+        worker.work()
+    finally:
+        scheduler.stop()  # releases the lock: another worker takes over at once
