@@ -45,6 +45,13 @@ def _load_config(app: Flask, overrides: dict | None) -> None:
         )
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    if production and not app.testing and \
+            app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        raise ConfigError(
+            "Rate limits (sign-in, SMS codes) need shared storage in production: with "
+            "several web workers, counts kept in each process's memory let an attacker "
+            "try passwords per worker. Set REDIS_URL (or RATELIMIT_STORAGE_URI, e.g. "
+            "redis://127.0.0.1:6379/1), or run with PIFA_ENV=development.")
     if app.config["SESSION_COOKIE_SECURE"] is None:  # auto: Secure cookies in production
         app.config["SESSION_COOKIE_SECURE"] = production
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
@@ -72,10 +79,16 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance))
     _load_config(app, config)
 
-    from flask_appbuilder import AppBuilder
+    from .platform.ids import IdConverter
+    from .platform.requests import PifaRequest
+
+    # Before any route is added: every <int:...> is an id the database can hold.
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = PifaRequest
 
     from . import models  # noqa: F401  (every table on the metadata before FAB maps users)
     from .jobs import init_jobs
+    from .security import PifaAppBuilder
     from .views import register_blueprints, register_views
 
     db.init_app(app)
@@ -85,7 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
         os.path.join(app.root_path, "..", "migrations")))
     csrf.init_app(app)  # before AppBuilder, or FAB's API logins fail (FAB-NOTES section 9)
     with app.app_context():
-        appbuilder = AppBuilder()
+        appbuilder = PifaAppBuilder()
         appbuilder.init_app(app, db.session)
         # FAB's default login_view does not exist as an endpoint; ours is the mobile page.
         appbuilder.sm.lm.login_view = "auth.login"

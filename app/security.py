@@ -6,16 +6,21 @@ the other roles get exactly the pairs listed here (anything else is pruned).
 Menu entries need `menu_access` on both the category and the item (FAB-NOTES 11).
 """
 
-from flask import has_request_context, redirect, request, url_for
-from flask_appbuilder import expose
+import logging
+
+from flask import abort, has_request_context, redirect, request, url_for
+from flask_appbuilder import AppBuilder, expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import AuthDBView
-from flask_login import logout_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from . import models  # noqa: F401  (our tables mapped before FAB's user model)
-from .extensions import limiter
+from .extensions import db, limiter
+from .platform import ids, sessions
+
+log = logging.getLogger(__name__)
 
 ADMIN = "Admin"
 CUSTOMER_SERVICE = "CustomerService"
@@ -59,22 +64,62 @@ ROLES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+class PifaAppBuilder(AppBuilder):
+    """Flask-AppBuilder without its REST APIs.
+
+    FAB registers a JWT sign-in (/api/v1/security/login), /api/v1/menu/ and others even
+    with FAB_ADD_SECURITY_API off: a second sign-in door with no rate limit that lets a
+    locked-out account in. Pifa serves no FAB API; every sign-in path is ours."""
+
+    def add_api(self, baseview):
+        log.debug("Flask-AppBuilder API %s is not served", getattr(baseview, "__name__", baseview))
+        return None
+
+
 class PifaAuthDBView(AuthDBView):
-    """FAB's login and logout hand over to the one mobile sign-in page at /auth/login."""
+    """FAB's login and logout hand over to the mobile pages at /auth/.
+
+    Only a POST signs out (any page could otherwise sign our users out with an image):
+    FAB's GET /logout/ (the back office's menu links to it) goes to /auth/logout, which
+    asks first."""
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
-        nxt = request.args.get("next")
+        nxt = ids.safe_target(request.args.get("next"), "")
         return redirect(url_for("auth.login", next=nxt) if nxt else url_for("auth.login"))
 
     @expose("/logout/")
     def logout(self):
-        logout_user()
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.logout"))
 
 
 class PifaSecurityManager(SecurityManager):
     authdbview = PifaAuthDBView
+    # FAB's "User's Statistics" chart: not a page we offer (it crashed on any group name
+    # but a number and loads Google Charts from the internet).
+    userstatschartview = None
+
+    def load_user(self, pk):
+        """FAB's loader (active accounts only), and only for a cookie issued under the
+        account's current session version (platform/sessions.py)."""
+        if ids.parse_id(pk) is None:
+            return None
+        user = super().load_user(pk)
+        if user is not None and has_request_context() and not sessions.is_current(user):
+            return None
+        return user
+
+    def reset_password(self, userid, password):
+        """FAB's own password forms (a person's own, an admin's for someone else): every
+        other session of the account ends; the person changing their own keeps this one."""
+        if ids.parse_id(userid) is None or self.get_user_by_id(ids.parse_id(userid)) is None:
+            abort(404)  # FAB's admin form takes the account from ?pk= and trusts it
+        userid = ids.parse_id(userid)
+        super().reset_password(userid, password)
+        sessions.end_sessions(userid)
+        db.session.commit()
+        if has_request_context() and getattr(current_user, "id", None) == userid:
+            sessions.restamp(current_user)
 
     def create_limiter(self, app):
         # One Limiter for FAB and our own views (app/extensions.py).

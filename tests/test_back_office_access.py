@@ -3,56 +3,138 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
 from app.security import CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
-from tests.conftest import login
+from tests import catalog_factory as cf
+from tests.conftest import csrf_token, login
 
 # Public by design: the language switch, FAB's static files, the login redirect.
 PUBLIC_PREFIXES = ("/static/", "/appbuilder/", "/lang/", "/login/", "/logout/", "/auth/",
                    "/media/", "/healthz", "/sales/", "/driver/", "/me")
 
 
-def back_office_urls(app):
-    """Every URL of every view registered with FAB (ours under /admin/, FAB's own)."""
-    fab_blueprints = {view.blueprint.name for view in app.appbuilder.baseviews
-                      if getattr(view, "blueprint", None) is not None}
-    urls = set()
+def _fab_views(app):
+    return {view.blueprint.name: view for view in app.appbuilder.baseviews
+            if getattr(view, "blueprint", None) is not None}
+
+
+def _row_id(view):
+    """The smallest id of a row of the view's model, so that a URL names a real row."""
+    model = getattr(getattr(view, "datamodel", None), "obj", None)
+    if model is None or not hasattr(model, "id"):
+        return None
+    return db.session.scalar(select(model.id).order_by(model.id).limit(1))
+
+
+def back_office_urls(app, real_ids=False):
+    """Every URL of every view registered with FAB (ours under /admin/, FAB's own), with
+    (url, methods, view, rule). With real_ids (inside an app context) <pk> is the id of an
+    existing row of the view's model and an action name is one the view has."""
+    views = _fab_views(app)
+    found = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] not in fab_blueprints:
+        view = views.get(rule.endpoint.split(".")[0])
+        if view is None or rule.rule.startswith(PUBLIC_PREFIXES):
             continue
-        if rule.rule.startswith(PUBLIC_PREFIXES):
-            continue
-        url = re.sub(r"<(?:int:|string:|path:)?([a-z_]+)>", "1", rule.rule)
-        urls.add((url, tuple(sorted(rule.methods - {"HEAD", "OPTIONS"}))))
-    return sorted(urls)
+        url = rule.rule
+        if real_ids:
+            row = _row_id(view)
+            if row is not None:
+                url = re.sub(r"<(?:int:|string:)?pk>", str(row), url)
+            actions = sorted(getattr(view, "actions", None) or {})
+            if actions:
+                url = re.sub(r"<(?:string:)?name>", actions[0], url)
+        url = re.sub(r"<(?:int:|string:|path:)?([a-z_]+)>", "1", url)
+        methods = tuple(sorted(rule.methods - {"HEAD", "OPTIONS"}))
+        found[(url, methods)] = (view, rule)
+    return sorted((url, methods, view, rule) for (url, methods), (view, rule) in found.items())
+
+
+def _is_action(rule):
+    return rule.endpoint.endswith((".action", ".action_post"))
+
+
+def _refusal(rule, method, url, signed_in, view):
+    """(status, where to) that refuses this request: FAB's downloads are 404 (we keep no
+    FAB files) as is an action of a view that has none, a FAB action refused by permission
+    goes back to its page ("."), a GET
+    action (a mutation by GET) and /back go to the back-office home, which refuses them
+    too; everything else is 403 for a signed-in person and the sign-in page for a visitor."""
+    if rule.endpoint.endswith(".download"):
+        return 404, None
+    if _is_action(rule) and not getattr(view, "actions", None):
+        return 404, None  # a view without actions has no action to refuse
+    if _is_action(rule):
+        return 302, "." if method == "POST" else "/admin/"
+    if rule.endpoint == "UtilView.back":
+        return 302, "/admin/"
+    return (403, None) if signed_in else (302, f"/login/?next=http://localhost{url}")
+
+
+def _snapshot():
+    """Every row of every table, to show that refused requests wrote nothing."""
+    return {table.name: sorted(map(repr, db.session.execute(table.select()).all()))
+            for table in db.metadata.sorted_tables}
 
 
 def test_enumeration_finds_the_back_office(app):
-    urls = {u for u, _ in back_office_urls(app)}
+    urls = {url for url, _methods, _view, _rule in back_office_urls(app)}
     for expected in ("/admin/", "/admin/regions/list/", "/admin/staff/list/",
                      "/admin/members/list/", "/admin/messages/list/", "/admin/settings/",
-                     "/users/list/", "/roles/list/"):
+                     "/users/list/", "/roles/list/", "/admin/regions/delete/1",
+                     "/admin/products/action_post"):
         assert expected in urls, expected
 
 
 @pytest.mark.parametrize("roles", [(SALESMAN,), (DRIVER,), (CUSTOMER,), ()])
 def test_non_staff_get_403_or_sign_in_never_data(app, make, roles):
+    """Every GET and every POST of the back office, the POSTs with a valid CSRF token of
+    the client's own session, is refused for the role and writes nothing."""
     client = app.test_client()
     if roles:
         login(client, make.user(*roles).mobile)
     region = make.region(name="秘密区域")
     make.staff("salesman", [region], name="秘密员工")
-    for url, methods in back_office_urls(app):
+    with app.app_context():
+        product_id = cf.product(name="秘密商品", brand="秘密品牌", category="秘密分类").id
+    token = csrf_token(client, "/me" if roles else "/auth/login")
+    with app.app_context():
+        urls = back_office_urls(app, real_ids=True)
+        row_ids = {view: _row_id(view) for _url, _methods, view, _rule in urls}
+        before = _snapshot()
+    assert any("秘密区域" in row for row in before["region"])
+    assert any("秘密商品" in row for row in before["product"])
+    walked = {url for url, _methods, _view, _rule in urls}
+    for url in (f"/admin/regions/delete/{region.id}", f"/admin/products/delete/{product_id}",
+                f"/admin/products/action/shelf_off/{product_id}"):
+        assert url in walked, url  # the refused writes below aim at rows that exist
+    posts = 0
+    for url, methods, view, rule in urls:
         for method in methods:
-            resp = client.open(url, method=method)
-            assert resp.status_code in (302, 400, 401, 403, 404, 405), (roles, method, url,
-                                                                   resp.status_code)
-            body = resp.get_data(as_text=True)
-            assert "秘密" not in body, (roles, method, url)
-            if resp.status_code == 302:
-                # To sign-in, or to the back-office home, which itself refuses them.
-                location = resp.headers["Location"]
-                assert "/login" in location or location == "/admin/", (url, location)
+            data = {}
+            if method == "POST":
+                if rule.endpoint.endswith(".action_post") and view.actions:
+                    data = {"action": sorted(view.actions)[0]}
+                    if row_ids[view] is not None:
+                        data["rowid"] = str(row_ids[view])
+                bare = client.post(url, data=data)
+                assert bare.status_code == 400, (roles, url, bare.status_code)  # CSRF
+                data = {**data, "csrf_token": token}
+                posts += 1
+            resp = client.open(url, method=method, data=data)
+            # Never 400: with a valid token only the role can be the reason for refusing.
+            status, where = _refusal(rule, method, url, bool(roles), view)
+            assert resp.status_code == status, (roles, method, url, resp.status_code)
+            assert resp.headers.get("Location") == where, (roles, method, url, where)
+            assert "秘密" not in resp.get_data(as_text=True), (roles, method, url)
+    assert posts > 50, posts  # the walk reached the back office's forms and actions
+    with app.app_context():
+        assert _snapshot() == before  # e.g. the refused deletes left the region and product
+    # The token was a good one: the same client signs out with it, and not without it.
+    assert client.post("/auth/logout").status_code == 400
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
 
 
 def test_customer_service_gets_its_screens_but_not_admin_ones(app, make):

@@ -10,7 +10,7 @@ from tests.conftest import login
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     for key in ("PIFA_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RQ_QUEUE",
-                "SMS_PROVIDER", "MEDIA_ROOT", "SESSION_COOKIE_SECURE"):
+                "SMS_PROVIDER", "MEDIA_ROOT", "SESSION_COOKIE_SECURE", "RATELIMIT_STORAGE_URI"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("PIFA_INSTANCE_DIR", str(tmp_path))
     return tmp_path
@@ -37,12 +37,21 @@ def test_each_layer_overrides_the_one_before(clean_env, monkeypatch):
 
 
 def test_production_refuses_the_default_secret_key(clean_env, monkeypatch):
+    from flask import Flask
+
+    from app import _load_config
+
     monkeypatch.setenv("PIFA_ENV", "production")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")  # shared rate-limit counts
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
-    app = create_app()
-    assert app.config["SESSION_COOKIE_SECURE"] is True
+    # The configuration step only: a whole app would point the process's one Limiter at
+    # that Redis for every test after this one.
+    bare = Flask("production", instance_path=str(clean_env))
+    _load_config(bare, None)
+    assert bare.config["SESSION_COOKIE_SECURE"] is True
+    assert bare.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
 
 
 def test_production_is_the_default_environment(clean_env):
@@ -204,3 +213,55 @@ def test_mobile_language_switch_returns_to_the_page(app, client):
     html = client.get("/auth/login").get_data(as_text=True)
     assert "登录" in html
     assert client.get("/auth/lang/xx?next=/").status_code == 302  # unknown: ignored
+
+
+def test_every_documented_setting_can_be_set_from_the_environment():
+    """Each variable of the settings tables (docs/operations.md, README) is read from the
+    environment: a documented setting that cannot be set is a trap in production."""
+    import re
+    from pathlib import Path
+
+    import config
+
+    root = Path(__file__).resolve().parent.parent
+    documented = set()
+    for doc in (root / "docs" / "operations.md", root / "README.md"):
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.startswith("| `"):
+                first_cell = line.split("|")[1]
+                documented.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell))
+    assert len(documented) > 30
+    missing = documented - set(config.ENV_KEYS) - {"PIFA_INSTANCE_DIR"}  # read by create_app
+    assert missing == set()
+
+
+def test_the_error_page_needs_nothing_from_a_database_that_failed(app, client, monkeypatch,
+                                                                  make):
+    """A view fails on the database and leaves the session needing a rollback: the 500
+    page still shows its message (it once crashed in its own settings query and answered
+    an empty body)."""
+    import contextlib
+
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models import Region
+    from app.services import sales
+
+    region = make.region(name="海口")
+    salesman = make.staff("salesman", [region])
+    login(client, salesman.mobile)
+
+    def broken(*_args, **_kwargs):
+        db.session.add(Region(name="海口"))  # a duplicate: the flush fails, and the
+        with contextlib.suppress(IntegrityError):  # session refuses every query after it
+            db.session.flush()
+        return db.session.query(Region).all()
+
+    monkeypatch.setattr(sales, "orders_page", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    resp = client.get("/sales/")
+    assert resp.status_code == 500
+    html = resp.get_data(as_text=True)
+    assert "系统出错了，请稍后再试。" in html and "<h1>" in html
+    monkeypatch.undo()
+    assert client.get("/sales/").status_code == 200  # and the next request is fine

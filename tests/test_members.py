@@ -1,6 +1,7 @@
 """Members: SMS codes, sign-up, reset, profile with private photos, approval, referral."""
 
 import io
+import os
 import re
 from datetime import timedelta
 
@@ -388,3 +389,26 @@ def test_disabling_a_member_ends_their_session(app, make):
     assert client.get("/me").status_code == 302
     resp = login(app.test_client(), ref.mobile)
     assert resp.status_code == 400 and "停用" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("megabytes", [25, 40])
+def test_an_oversized_photo_is_refused_on_the_form_with_what_was_typed(app, make, megabytes):
+    region = make.region()
+    client, ref = _signed_up(app, make, region)
+    big = image_bytes() + os.urandom(megabytes * 1024 * 1024)
+    data = {"csrf_token": csrf_token(client, "/me/profile"), "shop_name": "椰风大酒店",
+            "contact_name": "黄经理", "phone": "13912349999", "region_id": str(region.id),
+            "address": "海口市美兰区 8 号", "wechat_id": "yefeng-888",
+            "shop_photo": (io.BytesIO(big), "huge.jpg"),
+            "licence_photo": (io.BytesIO(image_bytes()), "licence.jpg")}
+    resp = client.post("/me/profile", data=data, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "图片过大" in html or "10 MB" in html
+    for typed in ("椰风大酒店", "黄经理", "海口市美兰区 8 号", "yefeng-888", "13912349999"):
+        assert typed in html, typed
+    with app.app_context():
+        member = db.session.get(Member, ref.id)
+        assert member.shop_photo is None and member.shop_name is None
+    media = app.config["MEDIA_ROOT"]
+    assert not os.path.exists(media) or not any(files for _, _, files in os.walk(media))

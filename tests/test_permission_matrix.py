@@ -15,8 +15,9 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from app.models import DeliveryPhoto, Order
+from app.models import Article, Brand, Category, DeliveryPhoto, Order, Product
 from app.services import orders_media, uploads
+from tests import catalog_factory as cf
 from tests.conftest import login
 from tests.images import image_bytes
 from tests.order_factory import World
@@ -53,6 +54,11 @@ ROUTES = {
     "/admin/message-templates/edit/<event>/<channel>": "admin_only",
     "/admin/message-templates/reset/<event>/<channel>": "admin_only_post",
 }
+
+# The public routes and the object each shows (the scene makes one of each).
+PUBLIC_OBJECTS = {"/product/<int:product_id>": "product",
+                  "/category/<int:category_id>": "category",
+                  "/brand/<int:brand_id>": "brand", "/articles/<int:article_id>": "article"}
 
 ALL = set(WHO)
 SIGN_IN = 302
@@ -110,19 +116,25 @@ def scene(app, make):
                                     folder=orders_media.order_folder(order.id, "delivery"))
         db.session.add(DeliveryPhoto(order_id=order.id, key=stored.key))
         db.session.commit()
-        from app.models import Article, Brand, Category, Product
-
-        ids = {"product": db.session.query(Product.id).scalar(),
-               "category": db.session.query(Category.id).first(),
-               "brand": db.session.query(Brand.id).first(),
-               "article": db.session.query(Article.id).first()}
+        # One of each public object, and the name its page must show.
+        product = cf.product(name="椰汁", item_no="YZ-001", brand="椰树", category="饮料")
+        article = Article(title="配送说明", body="<p>次日达</p>", published=True)
+        db.session.add(article)
+        db.session.commit()
+        rows = {"product": (Product, product.id, "椰汁"),
+                "category": (Category, product.category_id, "饮料"),
+                "brand": (Brand, product.brand_id, "椰树"),
+                "article": (Article, article.id, "配送说明")}
+        for name, (model, row_id, _shown) in rows.items():
+            assert row_id is not None and db.session.get(model, row_id) is not None, name
+        public = {name: (row_id, shown) for name, (_model, row_id, shown) in rows.items()}
         clients = {"visitor": app.test_client()}
         refs = {"customer": world.customer, "other_customer": world.other_customer,
                 "salesman": world.salesman, "other_salesman": world.other_salesman,
                 "driver": world.driver, "driver2": world.driver2,
                 "other_driver": world.other_driver, "cs": world.cs, "admin": world.admin}
         info = {"order_no": order.order_no, "order_id": order.id, "key": stored.key,
-                "member_id": world.customer.id, "ids": ids}
+                "member_id": world.customer.id, "public": public}
     for who, ref in refs.items():
         clients[who] = app.test_client()
         login(clients[who], ref.mobile)
@@ -137,11 +149,13 @@ def _expected(kind_table, who):
 
 
 def _token(client):
+    """A CSRF token of this client's session, so that a refusal is never CSRF's 400."""
     html = client.get("/auth/login").get_data(as_text=True)
     if "csrf-token" not in html:
         html = client.get("/me").get_data(as_text=True)
     found = re.search(r'csrf[-_]token"[^>]*(?:value|content)="([^"]+)"', html)
-    return found[1] if found else ""
+    assert found, "no CSRF token for this client"
+    return found[1]
 
 
 def test_reads_answer_as_the_scoping_rules_say(app, scene):
@@ -154,13 +168,32 @@ def test_reads_answer_as_the_scoping_rules_say(app, scene):
         "salesman_only": ["/sales/qr.png"],
         "driver_order": [f"/driver/orders/{no}"],
         "order_file": [f"/media/{key}"],
-        "public": [f"/product/{info['ids']['product']}"] if info["ids"]["product"] else [],
     }
     for kind, paths in urls.items():
         for path in paths:
             for who in WHO:
                 status = clients[who].get(path).status_code
                 assert status == _expected(EXPECT[kind], who), (kind, path, who, status)
+
+
+def test_public_pages_open_for_everyone(app, scene):
+    """Each public route of the matrix, at an object that exists, shows that object to
+    every kind of person; an id that names nothing is 404, not an empty page."""
+    clients, info = scene
+    public = info["public"]
+    assert set(PUBLIC_OBJECTS) == {route for route, kind in ROUTES.items() if kind == "public"}
+    requested = set()
+    for route, name in PUBLIC_OBJECTS.items():
+        row_id, shown = public[name]
+        prefix = route.split("<")[0]
+        for who in WHO:
+            resp = clients[who].get(f"{prefix}{row_id}")
+            assert resp.status_code == _expected(EXPECT["public"], who) == 200, (route, who)
+            assert shown in resp.get_data(as_text=True), (route, who, shown)
+            requested.add(route)
+        nothing = max(row for row, _shown in public.values()) + 1000
+        assert clients["visitor"].get(f"{prefix}{nothing}").status_code == 404, route
+    assert requested == set(PUBLIC_OBJECTS)
 
 
 def test_writes_are_refused_and_change_nothing(app, scene):

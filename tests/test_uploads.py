@@ -140,3 +140,13 @@ def test_media_serves_public_only_and_no_path_tricks(app, ctx, client):
     for bad in ("private/x.jpg", "public/../private/x.jpg", "../config.py",
                 "public/%2e%2e/%2e%2e/config.py", "public/nothing.jpg"):
         assert client.get("/media/" + bad).status_code == 404, bad
+
+
+def test_an_uploaded_file_is_kept_only_up_to_the_size_we_accept():
+    from app.platform.requests import CappedFile
+
+    stored = CappedFile(10)
+    for _ in range(1000):  # 100 kB arrive; 10 bytes are kept
+        assert stored.write(b"x" * 100) == 100
+    stored.seek(0)
+    assert stored.read() == b"x" * 10

@@ -1,5 +1,6 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
+from .accounts import AccountSession
 from .catalog import (
     MAX_CATEGORY_DEPTH,
     Brand,
@@ -33,7 +34,8 @@ from .regions import Region, StaffKind, StaffProfile, staff_region
 from .settings import ShopSettings
 
 __all__ = [
-    "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand", "CartLine",
+    "AccountSession", "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand",
+    "CartLine",
     "Category", "Channel", "HomeBlock", "HomeBlockItem", "LevelPrice", "Member",
     "MemberLevel", "MemberStatus", "Message", "MessageStatus",
     "MessageTemplate", "PackUnit", "Product",

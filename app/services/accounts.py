@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..platform import sessions
 from ..security import ACCESS, DRIVER_END, SALES_END
 from .errors import ValidationError
 
@@ -140,8 +141,16 @@ def me_entries(user) -> list[dict]:
     return entries
 
 
+def set_password(user, password: str) -> None:
+    """A new password (already validated) ends every session signed in with the old one."""
+    user.password = hash_password(password)
+    sessions.end_sessions(user.id)
+
+
 def set_active(user, active: bool) -> None:
-    """Disable or enable an account; a disabled account's open sessions end at once
-    (FAB's user loader only returns active users)."""
+    """Disable or enable an account; a disabled account's open sessions end at once, and
+    stay ended when it is enabled again."""
     user.active = bool(active)
+    if not user.active:
+        sessions.end_sessions(user.id)
     db.session.commit()

@@ -16,6 +16,7 @@ from ..models import (
     StaffProfile,
 )
 from ..models.base import utcnow
+from ..platform import ids
 from ..security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from . import accounts, messaging, uploads, verification
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -70,7 +71,7 @@ def reset_password(raw_phone: str, code: str, password: str) -> None:
     if user is None:
         db.session.commit()
         raise ValidationError(_l("The verification code is wrong or has expired."), "code")
-    user.password = accounts.hash_password(password)
+    accounts.set_password(user, password)
     db.session.commit()
 
 
@@ -108,7 +109,8 @@ def save_profile(user, data: dict, shop_photo=None, licence_photo=None) -> Membe
     for field, size in OPTIONAL_TEXT.items():
         values[field] = (data.get(field) or "").strip()[:size] or None
     region_id = str(data.get("region_id") or "")
-    region = db.session.get(Region, int(region_id)) if region_id.isdigit() else None
+    region_id = ids.parse_id(region_id)
+    region = db.session.get(Region, region_id) if region_id else None
     if region is None or not region.active:
         raise ValidationError(_l("Please choose your region."), "region_id")
     values["region_id"] = region.id
@@ -160,8 +162,8 @@ def approve(member: Member, level_id, actor) -> Member:
     if not is_complete(member):
         raise ValidationError(_l("This member's profile is not complete."), "status")
     level_id = level_id or get_settings().default_level_id
-    level = db.session.get(MemberLevel, int(level_id)) if str(level_id or "").isdigit() \
-        else None
+    level_id = ids.parse_id(level_id)
+    level = db.session.get(MemberLevel, level_id) if level_id else None
     if level is None:
         raise ValidationError(_l("Please choose a member level."), "level_id")
     member.status = MemberStatus.APPROVED
@@ -207,8 +209,8 @@ def ensure_referral_code(profile: StaffProfile) -> str:
 
 
 def _salesman(salesman_id) -> StaffProfile:
-    profile = db.session.get(StaffProfile, int(salesman_id)) \
-        if str(salesman_id or "").isdigit() else None
+    salesman_id = ids.parse_id(salesman_id)
+    profile = db.session.get(StaffProfile, salesman_id) if salesman_id else None
     if profile is None or profile.kind != StaffKind.SALESMAN:
         raise ValidationError(_l("Please choose a salesman."), "salesman_id")
     return profile

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..jobs.messages import job_lost
 from ..models import Channel, Message, MessageStatus
 from ..models.base import utcnow
+from ..platform import ids
 from .messaging import EVENTS, secret_events
 
 PAGE_SIZES = (25, 50, 100)
@@ -39,14 +40,6 @@ def _date(value):
     except (TypeError, ValueError):
         return None
     return day if 2000 <= day.year <= 2999 else None
-
-
-def _id(value):
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2 ** 63 else None
 
 
 @dataclass
@@ -131,14 +124,14 @@ def log_page(filters: LogFilters, *, before=None, after=None, size=PAGE_SIZES[0]
 
     Newest means the highest id, or, under a date filter, the latest written time (then
     the (created_at, id) index serves the day directly instead of a walk down the ids)."""
-    size = _id(size) if _id(size) in PAGE_SIZES else PAGE_SIZES[0]
+    size = ids.parse_id(size) if ids.parse_id(size) in PAGE_SIZES else PAGE_SIZES[0]
     key = ((Message.created_at, Message.id) if filters.date_from or filters.date_until
            else (Message.id,))
     sort_key = tuple_(*key) if len(key) > 1 else key[0]
 
     def key_of(message_id):
         """The sort key of message `message_id`, or None for a cursor that means nothing."""
-        message_id = _id(message_id)
+        message_id = ids.parse_id(message_id)
         if message_id is None:
             return None
         if len(key) == 1:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Order
+from ..platform import ids
 from . import scope
 
 
@@ -14,7 +15,8 @@ def order_folder(order_id: int, kind: str) -> str:
 
 
 def can_view_order_file(user, order_id_text: str) -> bool:
-    if not order_id_text.isdigit():
+    order_id = ids.parse_id(order_id_text)
+    if order_id is None:
         return False
     return db.session.scalar(select(Order.id).where(
-        Order.id == int(order_id_text), scope.order_condition(user))) is not None
+        Order.id == order_id, scope.order_condition(user))) is not None

@@ -11,6 +11,7 @@ from sqlalchemy import false, or_, select
 
 from ..extensions import db
 from ..models import Order, StaffKind, StaffProfile
+from ..platform import ids
 from ..security import ADMIN, CUSTOMER_SERVICE
 from . import accounts
 from .errors import NotFound
@@ -58,11 +59,10 @@ def get_order(user, order_id=None, order_no=None) -> Order:
     query = scoped_orders(user)
     if order_no is not None:
         query = query.where(Order.order_no == str(order_no)[:24])
+    elif ids.parse_id(order_id) is not None:
+        query = query.where(Order.id == ids.parse_id(order_id))
     else:
-        try:
-            query = query.where(Order.id == int(order_id))
-        except (TypeError, ValueError):
-            raise NotFound(_l("The page you asked for does not exist.")) from None
+        raise NotFound(_l("The page you asked for does not exist."))
     order = db.session.scalar(query)
     if order is None:
         raise NotFound(_l("The page you asked for does not exist."))

@@ -1,6 +1,7 @@
 """Basic settings (one row): reading them, and the rules for changing them."""
 
 import re
+from types import SimpleNamespace
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ShopSettings
+from ..platform import ids
 from . import uploads
 from .errors import ValidationError
 
@@ -17,16 +19,30 @@ DEFAULTS = {"shop_name": "Pifa", "theme_color": "#E4393C", "is_open": True,
             "auto_receive_days": 7}
 
 
+# The settings last read in this process, as plain values: what an error page shows, so
+# that it needs nothing from a database that may be the very thing that failed.
+_last_read = SimpleNamespace(**{**{c.name: None for c in ShopSettings.__table__.columns},
+                               **DEFAULTS})
+
+
 def get_settings() -> ShopSettings:
     """The settings row; a transient default object when none was saved yet (no write)."""
+    global _last_read
     if has_request_context() and "pifa_settings" in g:
         return g.pifa_settings
     row = db.session.scalar(select(ShopSettings).order_by(ShopSettings.id).limit(1))
     if row is None:
         row = ShopSettings(**DEFAULTS)
+    _last_read = SimpleNamespace(**{c.name: getattr(row, c.name)
+                                    for c in ShopSettings.__table__.columns})
     if has_request_context():
         g.pifa_settings = row
     return row
+
+
+def settings_without_database():
+    """The settings for a page that must not touch the database (error pages)."""
+    return _last_read
 
 
 def _text(data, key, max_len, required=False, label=None):
@@ -63,11 +79,11 @@ def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
     if level_id:
         from ..models import MemberLevel
 
-        level = db.session.get(MemberLevel, int(level_id)) if level_id.isdigit() else None
+        level = db.session.get(MemberLevel, ids.parse_id(level_id) or 0)
         if level is None:
             raise ValidationError(_l("Please choose a member level."), "default_level_id")
     values = {
-        "default_level_id": int(level_id) if level_id else None,
+        "default_level_id": ids.parse_id(level_id),
         "shop_name": shop_name,
         "theme_color": theme_color.upper(),
         "cs_phone": cs_phone,

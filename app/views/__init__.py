@@ -1,10 +1,13 @@
 """Registration of every view: FAB back office under /admin/, blueprints for the rest."""
 
+import contextlib
+
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 
+from ..extensions import db
 from ..services.errors import DomainError
-from ..services.settings import get_settings
+from ..services.settings import get_settings, settings_without_database
 
 
 def register_views(appbuilder) -> None:
@@ -25,6 +28,10 @@ def register_blueprints(app) -> None:
     for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
         app.register_blueprint(bp)
 
+    from .admin.params import check_fab_request
+
+    app.before_request(check_fab_request)
+
     from ..services.uploads import thumb_key_of
 
     app.add_template_filter(thumb_key_of, "thumb")
@@ -41,8 +48,7 @@ def register_blueprints(app) -> None:
     def _domain_error(exc):
         if request.method == "POST" and request.referrer:
             flash(str(exc.message), "danger")
-        return render_template("error.html", code=exc.status_code,
-                               message=str(exc.message)), exc.status_code
+        return _render_error(exc.status_code, str(exc.message))
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
@@ -104,9 +110,22 @@ _MESSAGES = {
 
 def _error_page(code):
     def handler(exc):
-        return render_template("error.html", code=code, message=_MESSAGES[code]()), code
+        return _render_error(code, _MESSAGES[code]())
 
     return handler
+
+
+def _render_error(code: int, message: str):
+    """An error page that needs nothing from the database: the request's transaction is
+    rolled back first (it may be what failed), and the page shows the settings this
+    process read last instead of querying them."""
+    from flask import g
+
+    # A dead connection cannot even roll back; the pool replaces it on the next request.
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    g.pifa_settings = settings_without_database()
+    return render_template("error.html", code=code, message=message), code
 
 
 def login_redirect():

@@ -21,6 +21,7 @@ from ...jobs.providers import provider_name
 from ...jobs.state import queue_state
 from ...models import Channel, Message, MessageStatus
 from ...models.base import utcnow
+from ...platform import ids
 from ...services import message_log, messaging
 from ...services.accounts import display_name
 from ...services.errors import DomainError
@@ -186,10 +187,9 @@ class MessageLogView(BaseView):
             flash(str(exc.message), "danger")
         else:
             flash(_("Message #%(id)s is being sent again.", id=pk), "success")
-        back = request.form.get("next") or ""
-        if not back.startswith(self.route_base + "/") or back.startswith("//"):
-            back = url_for("MessageLogView.show", pk=pk)
-        return redirect(back)
+        return redirect(ids.safe_target(request.form.get("next"),
+                                        url_for("MessageLogView.show", pk=pk),
+                                        prefix=self.route_base + "/"))
 
 
 # ---- 消息模板 -------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Mobile sign-in, sign-up with an SMS code, password reset and sign-out, at /auth/."""
 
-from urllib.parse import urlencode, urlsplit
+import math
+import time
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -13,7 +15,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import HiddenField, PasswordField, StringField
@@ -21,6 +24,7 @@ from wtforms.validators import DataRequired, Length
 
 from ...extensions import limiter
 from ...models import CodePurpose
+from ...platform import ids, sessions
 from ...services import accounts, members, verification
 from ...services.errors import DomainError, ValidationError
 
@@ -43,13 +47,8 @@ class CodeForm(FlaskForm):
 
 
 def safe_next(default: str = "/me") -> str:
-    """Only same-site paths: never an open redirect."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc \
-            or "\\" in target:
-        return default
-    return target
+    """The `next` of the request if it is a path on this site, else `default`."""
+    return ids.safe_target(request.values.get("next"), default)
 
 
 def _mobile_key() -> str:
@@ -88,8 +87,7 @@ def login():
                     check_password_hash(existing.password, form.password.data):
                 error = _("This account has been disabled. Please contact customer service.")
         else:
-            session.pop("page_history", None)
-            login_user(user, remember=False)
+            sessions.sign_in(user)
             return redirect(safe_next())
     elif request.method == "POST":
         error = _("Please enter your mobile number and password.")
@@ -98,11 +96,30 @@ def login():
                            next=safe_next("")), status
 
 
-@bp.route("/logout", methods=["POST"])
+@bp.errorhandler(429)
+def _locked_out(exc):
+    """Too many failed sign-ins (or code requests): say how long to wait, offer a reset."""
+    wait = None
+    current = limiter.current_limit
+    if current is not None:  # reset_at is rounded up to the next whole second
+        wait = max(1, math.ceil((current.reset_at - 1 - time.time()) / 60))
+    message = ngettext("Too many attempts. Please try again in %(num)d minute.",
+                       "Too many attempts. Please try again in %(num)d minutes.",
+                       wait) if wait else _("Too many attempts. Please wait a moment and "
+                                            "try again.")
+    return render_template("auth/locked.html", message=message), 429
+
+
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    logout_user()  # CSRFProtect checks the token of every POST
+    """Only a POST signs out (CSRFProtect checks its token); a GET asks first."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/logout.html")
+    sessions.sign_out(current_user)
     flash(_("You have signed out."), "info")
-    return redirect("/auth/login")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<locale>")
@@ -155,7 +172,7 @@ def _code_form():
 @limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect("/me")
+        return redirect(url_for("shop.me"))
     form = _code_form()
     referrer = members.salesman_by_referral(form.ref.data)
     error = None
@@ -171,7 +188,7 @@ def register():
             except DomainError as exc:
                 error = str(exc.message)
             else:
-                login_user(user, remember=False)
+                sessions.sign_in(user)
                 flash(_("Welcome! Please complete your shop's profile for approval."), "info")
                 return redirect("/me/profile")
     return render_template("auth/register.html", form=form, error=error,

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Region
+from ...platform import ids
 from ...services import inbox, members
 from ...services.errors import DomainError
 from ..guards import signed_in
@@ -49,7 +50,7 @@ def profile():
 @bp.route("/messages")
 @signed_in
 def messages():
-    before = request.args.get("before", type=int)
+    before = ids.parse_cursor(request.args.get("before"))
     rows, next_before = inbox.page(current_user, before)
     unread_ids = {m.id for m in rows if m.read_at is None}
     if unread_ids:

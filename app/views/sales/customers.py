@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
+from ...platform import ids
 from ...security import SALES_END
 from ...services import cart, checkout, pricing, sales, scope, storefront
 from ...services.errors import DomainError, NotFound
@@ -31,7 +32,7 @@ FREQUENT_PRODUCTS = 6
 def customers():
     q = (request.args.get("q") or "").strip()[:50]
     rows, next_before = sales.customers_page(current_user, q,
-                                             request.args.get("before", type=int))
+                                             ids.parse_cursor(request.args.get("before")))
     return render_template("sales/customers.html", rows=rows, q=q, next_before=next_before,
                            paged=bool(request.args.get("before")),
                            picking=bool(request.args.get("pick")))
@@ -50,7 +51,7 @@ def _order_for_page(member, values: dict, error=None, status=200):
     q = (values.get("q") or "").strip()[:50]
     results = None
     if q:
-        results = storefront.search_products(q, request.args.get("page", 1, type=int) or 1,
+        results = storefront.search_products(q, ids.parse_page(request.args.get("page")),
                                              access, per_page=RESULTS_PER_PAGE)
     frequent = []
     if not q:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Member
+from ...platform import ids
 from ...services import accounts, cart, content, inbox, members, pricing, storefront, uploads
 from ...services.errors import ValidationError
 from ..guards import signed_in
@@ -68,7 +69,7 @@ def page_url(number: int) -> str:
 
 
 def page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return ids.parse_page(request.args.get("page"))
 
 
 @bp.context_processor

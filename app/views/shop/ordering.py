@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
+from ...platform import ids
 from ...services import cart, storefront
 from ...services.errors import DomainError
 from . import bp, price_access
@@ -28,7 +29,7 @@ def _posted_quantities() -> dict[int, str]:
 
 @bp.route("/cart/add", methods=["POST"])
 def cart_add():
-    product_id = request.form.get("product_id", type=int)
+    product_id = ids.parse_id(request.form.get("product_id"))
     back = url_for("shop.product", product_id=product_id) if product_id else url_for("shop.home")
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=back))
@@ -45,7 +46,5 @@ def cart_add():
         flash(str(exc.message), "danger")
         return product_page(card, exc.status_code, quantities)
     flash(_("Added to the cart."), "success")
-    target = request.form.get("back") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        back = target  # e.g. the frequently-bought list adds and stays
-    return redirect(back)
+    # e.g. the frequently-bought list adds and stays
+    return redirect(ids.safe_target(request.form.get("back"), back))
