@@ -6,6 +6,9 @@ refused with a message (or be a 404 for someone who may not see the order) and c
 nothing: state, stock, history, messages.
 """
 
+import re
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +16,7 @@ from app.extensions import db
 from app.models import Message, Order, OrderEvent, Spec
 from app.services import workflow
 from app.services.errors import NotFound, PermissionDenied, ValidationError
+from tests.conftest import login
 from tests.order_factory import World
 
 STATES = ["pending", "confirmed", "assigned", "delivering", "shipped", "ready_for_pickup",
@@ -241,3 +245,73 @@ def test_allowed_actions_leave_out_what_the_order_makes_impossible(world):
                    lines=[{"line_id": delivered.lines[0].id, "quantity": world.moq}])
     assert "decide_refund" in workflow.allowed_actions(delivered, cs)
     assert "request_refund" not in workflow.allowed_actions(delivered, customer)
+
+
+def _refund_worth_more_than_the_order(world):
+    """A delivered order whose waiting refund asks back every unit ordered, after customer
+    service sent it out again and half of it was refused at the door: priced line by line,
+    what the refund asks back is now worth more than the order total."""
+    order = world.order("delivered")
+    line = order.lines[0]
+    workflow.apply(order, "request_refund", world.user(world.customer), reason="破损",
+                   lines=[{"line_id": line.id, "quantity": line.quantity}])
+    workflow.apply(order, "override", world.user(world.cs), target="delivering",
+                   remark="重新配送")
+    workflow.apply(order, "complete_delivery", world.user(world.driver),
+                   refused=[{"line_id": line.id, "quantity": world.moq, "reason": "拒收"}])
+    order = db.session.get(Order, order.id)
+    asked = sum(Decimal(ln.unit_price) * item["quantity"] for item in order.refunds[0].lines
+                for ln in order.lines if ln.id == item["line_id"])
+    assert order.refund_status == "requested" and order.total < asked
+    return order, asked
+
+
+def test_a_refund_is_never_approved_for_more_than_the_order_total(world):
+    order, asked = _refund_worth_more_than_the_order(world)
+    cs = world.user(world.cs)
+    for amount in (asked, order.total + Decimal("0.01")):
+        with pytest.raises(ValidationError) as refused:
+            workflow.apply(order, "decide_refund", cs, approve="1", amount=str(amount))
+        assert refused.value.field == "amount", amount
+        db.session.rollback()
+        refund = db.session.get(Order, order.id).refunds[0]
+        assert (refund.status, refund.amount) == ("requested", None), amount
+    workflow.apply(order, "decide_refund", cs, approve="1", amount=str(order.total))
+    order = db.session.get(Order, order.id)
+    assert order.refund_status == "approved" and order.refunds[0].amount == order.total
+
+
+def _suggested(client, order_id, order_no):
+    """The amount each staff screen puts in the refund form (both fill it in, from the
+    same rule)."""
+    admin = client["cs"].get(f"/admin/orders/show/{order_id}")
+    sales = client["salesman"].get(f"/sales/orders/{order_no}")
+    assert admin.status_code == 200 and sales.status_code == 200
+    filled = re.search(r'id="refund-amount"[^>]*value="([^"]*)"', admin.get_data(as_text=True))
+    hint = re.search(r'id="refund-amount"[^>]*value="([^"]*)"', sales.get_data(as_text=True))
+    assert filled and hint, "no refund form on a staff order page"
+    return Decimal(filled[1]), Decimal(hint[1])
+
+
+def test_the_suggested_refund_is_never_more_than_the_order_total(app, make):
+    """No app context stays pushed while the pages are requested (it would keep the
+    signed-in user of the previous request)."""
+    with app.app_context():
+        world = World(app, make)
+        order, asked = _refund_worth_more_than_the_order(world)
+        over = (order.id, order.order_no, order.total)
+        # Asked back for less than the total: the suggestion is the value asked back.
+        partial = world.order("delivered")
+        line = partial.lines[0]
+        workflow.apply(partial, "request_refund", world.user(world.customer), reason="少货",
+                       lines=[{"line_id": line.id, "quantity": world.moq}])
+        partial = db.session.get(Order, partial.id)
+        value = Decimal(line.unit_price) * world.moq
+        under = (partial.id, partial.order_no, partial.total)
+        db.session.remove()
+    assert over[2] < asked and value < under[2]
+    client = {who: app.test_client() for who in ("cs", "salesman")}
+    login(client["cs"], world.cs.mobile)
+    login(client["salesman"], world.salesman.mobile)
+    assert _suggested(client, over[0], over[1]) == (over[2], over[2])
+    assert _suggested(client, under[0], under[1]) == (value, value)

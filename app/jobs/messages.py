@@ -14,13 +14,20 @@ A message is sent at most once by the gateway's own account of it:
 A worker that dies between 1 and 3 leaves the message "sending"; the sweep marks it
 uncertain after MESSAGE_SENDING_STALE, because the provider may have accepted it. A
 worker that dies before 1 leaves it pending, and the sweep sends it.
+
+The database may drop the connection at any step (a restart, a failover): each step is
+tried again on a fresh connection, so that a claim whose commit was lost is found again,
+a message not yet handed over goes back to pending, and an outcome the gateway gave is
+recorded rather than left for a person to guess.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 from ..models import Message, MessageStatus
@@ -35,6 +42,29 @@ NO_ANSWER = "The worker stopped while sending; the outcome is unknown."
 GAVE_UP = "Not sent after the maximum number of attempts."
 
 CLOCK_TOLERANCE = 5.0  # seconds a message may look early to a worker and still be claimed
+DATABASE_RETRY_WAITS = (0.2, 0.5, 1.0, 2.0)  # seconds between tries of one database step
+
+
+def _retrying(step, *args):
+    """Run one short database step, again after a dropped connection (the pool checks the
+    next one before use). Other errors, and the last failure, are raised."""
+    for wait in (*DATABASE_RETRY_WAITS, None):
+        try:
+            return step(*args)
+        except DBAPIError as exc:
+            db.session.rollback()
+            if wait is None or not _connection_lost(exc):
+                raise
+            log.warning("database connection lost in %s; trying again in %.1f s",
+                        step.__name__, wait)
+            time.sleep(wait)
+    return None
+
+
+def _connection_lost(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
 def backoff(attempts: int, config=None) -> float:
@@ -49,6 +79,25 @@ def _claim(message_id: int):
     time (which later writes must find unchanged), or None if another job, the sweep or
     a person has the message, or it is not due."""
     now = utcnow()
+    try:
+        return _claim_at(message_id, now)
+    except DBAPIError as exc:
+        db.session.rollback()
+        if not _connection_lost(exc):
+            raise
+    # The commit may have reached the database before the connection went: look.
+    status, claimed_at = _retrying(_state_of, message_id)
+    if status == MessageStatus.SENDING and claimed_at == now:
+        return now  # it did: the claim is this job's
+    return _retrying(_claim_at, message_id, utcnow())
+
+
+def _state_of(message_id: int):
+    return db.session.execute(select(Message.status, Message.claimed_at)
+                              .where(Message.id == message_id)).one()
+
+
+def _claim_at(message_id: int, now):
     # Clocks of web and worker machines differ a little: a message stamped "due now" by
     # one must not look early to the other.
     due_by = now + timedelta(seconds=CLOCK_TOLERANCE)
@@ -71,17 +120,24 @@ def deliver_message(message_id: int) -> str | None:
     claim = _claim(message_id)
     if claim is None:
         return None
-    message = db.session.get(Message, message_id)
     config = current_app.config
     try:
+        message = db.session.get(Message, message_id)
         provider = provider_for(message.channel)
         outgoing = outgoing_for(message)
+        db.session.commit()  # no transaction stays open while the gateway is called
+    except DBAPIError as exc:  # nothing went out yet: give the message back
+        db.session.rollback()
+        if not _connection_lost(exc):
+            raise
+        _retrying(_release, message_id, claim)
+        schedule_retry(message_id, DATABASE_RETRY_WAITS[-1])
+        return MessageStatus.PENDING
     except Exception as exc:  # a bad setting or template: nothing went out; a person looks
         log.exception("message %s could not be handed to its provider", message_id)
         db.session.rollback()
-        return _record(message_id, claim, ProviderResult(
+        return _retrying(_record, message_id, claim, ProviderResult(
             Outcome.FAILED, "", error=f"{type(exc).__name__}: {exc}"), config)
-    db.session.commit()  # no transaction stays open while the gateway is called
     try:
         result = provider.send(outgoing, config)
     except Exception as exc:  # the request may have gone out: only a person may resend
@@ -89,7 +145,19 @@ def deliver_message(message_id: int) -> str | None:
                       message_id)
         result = ProviderResult(Outcome.UNCERTAIN, provider.NAME,
                                 error=f"{type(exc).__name__}: {exc}")
-    return _record(message_id, claim, result, config)
+    return _retrying(_record, message_id, claim, result, config)
+
+
+def _release(message_id: int, claim) -> None:
+    """Sending -> pending for an attempt that never reached the provider."""
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.SENDING,
+               Message.claimed_at == claim)
+        .values(status=MessageStatus.PENDING, claimed_at=None, attempts=Message.attempts - 1,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def _record(message_id: int, claim, result: ProviderResult, config) -> str | None:

@@ -6,7 +6,9 @@ page's stepper, a reorder, the API), not only by the page's buttons.
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import CartLine, Product, Spec
@@ -14,6 +16,7 @@ from . import pricing
 from .errors import PermissionDenied, ValidationError
 
 MAX_QUANTITY = 1_000_000
+ADD_ATTEMPTS = 3
 
 
 def moq(spec: Spec) -> int:
@@ -65,13 +68,28 @@ def add_to_cart(user, quantities: dict[int, object]) -> int:
         wanted[int(spec_id)] = quantity
     if not wanted:
         raise ValidationError(_l("Please choose a quantity for at least one spec."), "quantity")
+    # Two phones of one shop may add while a third checks out: a line that another
+    # request inserted, changed or ordered meanwhile makes the write fail; read the cart
+    # again and redo the add on what is there now.
+    for _attempt in range(ADD_ATTEMPTS):
+        try:
+            return _add(user, wanted, access)
+        except (StaleDataError, IntegrityError):
+            db.session.rollback()
+    raise ValidationError(_l("Your cart was changed on another device at the same time. "
+                             "Please try again."), "cart")
+
+
+def _add(user, wanted: dict[int, int], access) -> int:
     specs = {s.id: s for s in db.session.scalars(
         select(Spec).options(joinedload(Spec.product), joinedload(Spec.pack_unit))
         .where(Spec.id.in_(wanted)))}
     if len(specs) != len(wanted):
         raise ValidationError(_l("That spec does not exist."), "spec")
+    # Locked until commit: two adds of one line add up instead of one overwriting the other.
     lines = {line.spec_id: line for line in db.session.scalars(
-        select(CartLine).where(CartLine.user_id == user.id, CartLine.spec_id.in_(wanted)))}
+        select(CartLine).where(CartLine.user_id == user.id, CartLine.spec_id.in_(wanted))
+        .with_for_update())}
     totals = {}
     for spec_id, quantity in wanted.items():  # check everything before changing anything
         line = lines.get(spec_id)

@@ -15,9 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Address, CartLine, Member, Order, Product, Spec
+from ..platform import ids
 from . import accounts, cart, checkout_rules, pricing, workflow
 from .errors import PermissionDenied, ValidationError
 from .orders_common import Delivery, State, recompute_totals, take_stock
@@ -55,13 +57,19 @@ class CartView:
         return bool(self.rows) and not any(r.blocking for r in self.rows)
 
 
-def cart_view(user, member: Member | None = None) -> CartView:
-    """The cart with every change since adding shown (price, packing, stock, shelf)."""
+def cart_view(user, member: Member | None = None, lock: bool = False) -> CartView:
+    """The cart with every change since adding shown (price, packing, stock, shelf).
+
+    `lock` (checkout): the lines are locked until the order commits, so a phone of the
+    same shop changing a line meanwhile waits and then finds it ordered (PostgreSQL)."""
     access = pricing.member_access(member) if member else pricing.price_access(user)
-    lines = db.session.scalars(
-        select(CartLine).options(joinedload(CartLine.spec).joinedload(Spec.product),
-                                 joinedload(CartLine.spec).joinedload(Spec.pack_unit))
-        .where(CartLine.user_id == user.id).order_by(CartLine.id)).all()
+    query = (select(CartLine)
+             .options(joinedload(CartLine.spec).joinedload(Spec.product),
+                      joinedload(CartLine.spec).joinedload(Spec.pack_unit))
+             .where(CartLine.user_id == user.id).order_by(CartLine.id))
+    if lock:
+        query = query.with_for_update(of=CartLine)
+    lines = db.session.scalars(query).all()
     prices = pricing.unit_prices([ln.spec for ln in lines], access)
     rows = []
     for line in lines:
@@ -91,7 +99,7 @@ def cart_view(user, member: Member | None = None) -> CartView:
 
 
 def set_cart_quantity(user, line_id, raw) -> None:
-    line = db.session.scalar(select(CartLine).where(CartLine.id == _int(line_id),
+    line = db.session.scalar(select(CartLine).where(CartLine.id == ids.parse_id(line_id),
                                                     CartLine.user_id == user.id))
     if line is None:
         raise ValidationError(_l("That line is not in your cart."), "line")
@@ -104,11 +112,16 @@ def set_cart_quantity(user, line_id, raw) -> None:
         line.moq_at_add = cart.moq(line.spec)
         access = pricing.price_access(user)
         line.unit_price_at_add = pricing.unit_price(line.spec, access)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # ordered or removed on another phone meanwhile
+        db.session.rollback()
+        raise ValidationError(_l("That line is not in your cart any more: it was ordered "
+                                 "or removed on another device."), "line") from None
 
 
 def remove_cart_line(user, line_id) -> None:
-    db.session.execute(delete(CartLine).where(CartLine.id == _int(line_id),
+    db.session.execute(delete(CartLine).where(CartLine.id == ids.parse_id(line_id),
                                               CartLine.user_id == user.id))
     db.session.commit()
 
@@ -172,7 +185,7 @@ def submit(customer, actor, data: dict) -> Order:
     access = pricing.member_access(member) if member else pricing.NO_PRICES
     if not access.can_order:
         raise PermissionDenied(_l("Only approved members can order."))
-    view = cart_view(customer, member)
+    view = cart_view(customer, member, lock=True)
     if not view.rows:
         raise ValidationError(_l("Your cart is empty."), "cart")
     if not view.can_checkout:
@@ -223,7 +236,10 @@ def submit(customer, actor, data: dict) -> Order:
     # Date-based and unique by construction: the Shanghai date and the row id.
     local = order.created_at.replace(tzinfo=UTC).astimezone(SHANGHAI)
     order.order_no = f"{local:%Y%m%d}{order.id:06d}"
-    db.session.execute(delete(CartLine).where(CartLine.user_id == customer.id))
+    # Only the lines ordered: one another phone added meanwhile stays in the cart.
+    db.session.execute(delete(CartLine).where(
+        CartLine.id.in_([row.line.id for row in view.rows]))
+        .execution_options(synchronize_session=False))
     if actor.id != customer.id:
         workflow_messages = {"salesman": accounts.display_name(actor)}
         messaging_event = "order_placed_for_you"
@@ -246,7 +262,7 @@ def _existing(customer, key) -> Order | None:
 
 
 def _address_for(customer, data) -> Address:
-    address_id = _int(data.get("address_id"))
+    address_id = ids.parse_id(data.get("address_id"))
     if address_id:
         address = db.session.scalar(select(Address).where(Address.id == address_id,
                                                           Address.user_id == customer.id))
@@ -258,13 +274,6 @@ def _address_for(customer, data) -> Address:
 
 def _text(value, size) -> str | None:
     return (str(value or "").strip()[:size]) or None
-
-
-def _int(value):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 # ---- repeat orders --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import OrderLine, Spec
+from ..platform import ids
 from . import cart, checkout_rules
 from .errors import ValidationError
 from .orders_common import Delivery, Pay, held_quantity, recompute_totals, return_stock, take_stock
@@ -18,10 +19,7 @@ from .pricing import money
 
 
 def _line(ctx):
-    try:
-        line_id = int(ctx.data.get("line_id"))
-    except (TypeError, ValueError):
-        line_id = None
+    line_id = ids.parse_id(ctx.data.get("line_id"))
     line = next((ln for ln in ctx.order.lines if ln.id == line_id), None)
     if line is None:
         raise ValidationError(_l("That line is not in this order."), "line_id")
@@ -49,7 +47,7 @@ def _set_quantity(ctx):
         return_stock(line.spec_id, -delta)
     line.quantity = quantity
     ctx.event_data.update(op="set_quantity", line=line.product_name, before=before,
-                          after=quantity)
+                          after=quantity, unit=line.base_unit)
 
 
 def _remove_line(ctx):
@@ -72,10 +70,8 @@ def _out_of_stock(ctx):
 
 
 def _add_gift(ctx):
-    try:
-        spec = db.session.get(Spec, int(ctx.data.get("spec_id")))
-    except (TypeError, ValueError):
-        spec = None
+    spec_id = ids.parse_id(ctx.data.get("spec_id"))
+    spec = db.session.get(Spec, spec_id) if spec_id else None
     if spec is None:
         raise ValidationError(_l("That spec does not exist."), "spec_id")
     quantity = cart.check_quantity(spec, cart.parse_quantity(ctx.data.get("quantity")))

@@ -34,7 +34,3 @@ def customer_orders(user, tab: str, before_id: int | None = None):
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     return rows, (rows[-1].id if more else None)
-
-
-def customer_history(order) -> list:
-    return [e for e in order.events if e.customer_visible]

@@ -89,11 +89,6 @@ def orders_page(user, tab: str, before_id: int | None = None, per_page: int | No
     return rows, (rows[-1].id if more else None)
 
 
-def waiting_refund(order):
-    """The refund request of this order that waits for a decision, or None."""
-    return next((r for r in order.refunds if r.status == "requested"), None)
-
-
 def map_url(address: str) -> str:
     """Amap (高德) search link for an address, opened by the phone's map app."""
     return "https://uri.amap.com/search?" + urlencode({"keyword": address}, quote_via=quote)

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import OrderEvent, Payment, StaffKind, StaffProfile
 from ..models.base import utcnow
+from ..platform import ids
 from ..security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
-from . import accounts, messaging, scope
+from . import accounts, messaging, refunds, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .orders_common import (
     Delivery,
@@ -145,7 +146,7 @@ def actor_roles(order, actor) -> set[str]:
 
 
 def _refund_waiting(order) -> bool:
-    return any(r.status == "requested" for r in order.refunds)
+    return refunds.waiting(order) is not None
 
 
 # What the order itself must be for an action to be possible at all (before any data is
@@ -171,6 +172,8 @@ def apply(order, action_name: str, actor, **data):
     action = TABLE.get(action_name)
     if action is None:
         raise ValidationError(_l("Unknown action."), "action")
+    if order.state != State.DRAFT:
+        _lock(order)
     if actor is not SYSTEM and order.state != State.DRAFT and not scope.can_see(actor, order):
         raise NotFound(_l("The page you asked for does not exist."))
     roles = actor_roles(order, actor)
@@ -206,6 +209,15 @@ def apply(order, action_name: str, actor, **data):
         db.session.rollback()
         raise
     return order
+
+
+def _lock(order) -> None:
+    """Read the order again under a row lock held until this action commits: two people
+    acting at once (two salesmen confirming, a driver completing while customer service
+    closes) act one after the other, and the second sees what the first did."""
+    db.session.flush()
+    db.session.refresh(order, with_for_update=True)
+    db.session.expire(order, ["lines", "refunds", "photos", "payments", "events"])
 
 
 def _acting_role(action, roles) -> str:
@@ -262,10 +274,8 @@ def _paid_first(ctx):
 
 
 def _driver(ctx):
-    try:
-        driver = db.session.get(StaffProfile, int(ctx.data["driver_id"]))
-    except (TypeError, ValueError):
-        driver = None
+    driver_id = ids.parse_id(ctx.data["driver_id"])
+    driver = db.session.get(StaffProfile, driver_id) if driver_id else None
     if driver is None or driver.kind != StaffKind.DRIVER or not driver.active or \
             ctx.order.region_id not in {r.id for r in driver.regions}:
         raise ValidationError(_l("Please choose an active driver of the order's region."),
@@ -308,7 +318,7 @@ def _door(ctx):
     lines = {line.id: line for line in order.lines}
     refused = []
     for item in ctx.data.get("refused") or []:
-        line = lines.get(_int(item.get("line_id")))
+        line = lines.get(ids.parse_id(item.get("line_id")))
         qty = _int(item.get("quantity"))
         if line is None or qty is None or qty < 0 or qty > held_quantity(line):
             raise ValidationError(_l("A refused quantity is not possible for that line."),
@@ -389,36 +399,44 @@ def _refund_request(ctx):
         raise ValidationError(_l("A refund request for this order is already waiting."),
                               "refund")
     lines = {line.id: line for line in order.lines}
-    wanted = []
+    asked: dict[int, int] = {}  # a line named twice counts once, with both quantities
     for item in ctx.data["lines"]:
-        line = lines.get(_int(item.get("line_id")))
+        line = lines.get(ids.parse_id(item.get("line_id")))
         qty = _int(item.get("quantity"))
-        if line is None or qty is None or qty < 0 or qty > held_quantity(line):
+        if line is None or qty is None or qty < 0:
+            raise ValidationError(_l("You cannot return more than was delivered."), "lines")
+        asked[line.id] = asked.get(line.id, 0) + qty
+    wanted = []
+    for line_id, qty in asked.items():
+        if qty > refunds.returnable_quantity(order, lines[line_id]):
             raise ValidationError(_l("You cannot return more than was delivered."), "lines")
         if qty:
-            wanted.append({"line_id": line.id, "quantity": qty})
+            wanted.append({"line_id": line_id, "quantity": qty})
     if not wanted:
         raise ValidationError(_l("Please choose what to return and how many."), "lines")
     refund = Refund(order=order, reason=_clean(ctx.data["reason"]), lines=wanted,
                     photos=list(ctx.data.get("photos") or []), requested_by_id=ctx.actor.id)
     db.session.add(refund)
-    order.refund_status = "requested"
+    order.refund_status = refunds.REQUESTED
     ctx.event_data["lines"] = wanted
 
 
 def _refund_decision(ctx):
     order = ctx.order
-    refund = next((r for r in order.refunds if r.status == "requested"), None)
+    refund = refunds.waiting(order)
     if refund is None:
         raise ValidationError(_l("There is no refund request waiting."), "refund")
     approve = str(ctx.data["approve"]).lower() in ("1", "true", "yes", "on")
     refund.decided_by_id, refund.decided_at = ctx.actor.id, utcnow()
     refund.decision_note = ctx.remark
     if approve:
-        refund.amount = _money(ctx.data.get("amount"), "amount")
-        if refund.amount > order.total:
-            raise ValidationError(_l("The refund cannot be more than the order total."),
-                                  "amount")
+        amount = _money(ctx.data.get("amount"), "amount")
+        if amount > refunds.refundable_amount(order):
+            raise ValidationError(
+                _l("The refund cannot be more than %(amount)s: the order total less the "
+                   "refunds already approved.", amount=f"¥{refunds.refundable_amount(order)}"),
+                "amount")
+        refund.amount = amount
         refund.restock = str(ctx.data.get("restock", "")).lower() in ("1", "true", "yes", "on")
         if refund.restock:
             lines = {line.id: line for line in order.lines}
@@ -426,13 +444,13 @@ def _refund_decision(ctx):
                 line = lines.get(item["line_id"])
                 if line is not None:
                     return_stock(line.spec_id, item["quantity"])
-        refund.status = order.refund_status = "approved"
+        refund.status = order.refund_status = refunds.APPROVED
         ctx.messages.append("refund_approved")
         ctx.message_ctx["refund_approved"] = {"amount": refund.amount}
     else:
         if not ctx.remark:
             raise ValidationError(_l("Please give a reason."), "reason")
-        refund.status = order.refund_status = "rejected"
+        refund.status = order.refund_status = refunds.REJECTED
         ctx.messages.append("refund_rejected")
         ctx.message_ctx["refund_rejected"] = {"reason": ctx.remark}
     ctx.event_data["refund"] = {"approved": approve, "amount": str(refund.amount or "")}

@@ -14,7 +14,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext, to_utc
+from flask_babel import to_utc
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -31,7 +31,16 @@ from ...models import (
     StaffKind,
     StaffProfile,
 )
-from ...services import accounts, checkout_rules, delivery_note, scope, workflow
+from ...platform import ids
+from ...services import (
+    accounts,
+    checkout_rules,
+    delivery_note,
+    order_history,
+    refunds,
+    scope,
+    workflow,
+)
 from ...services.errors import DomainError
 from ...services.orders_common import (
     DELIVERY_LABELS,
@@ -48,9 +57,6 @@ from .base import PifaModelView
 PAGE_SIZES = (25, 50, 100)
 REFUND_LABELS = {"requested": _l("Refund requested"), "approved": _l("Refund approved"),
                  "rejected": _l("Refund rejected")}
-ROLE_LABELS = {workflow.CUSTOMER: _l("Customer"), workflow.SALES: _l("Salesman"),
-               workflow.DRIVER_ASSIGNED: _l("Driver"), workflow.CS: _l("Customer service"),
-               workflow.SYSTEM: _l("System")}
 STATE_STYLES = {State.PENDING: "danger", State.CONFIRMED: "warning", State.ASSIGNED: "info",
                 State.DELIVERING: "info", State.SHIPPED: "info",
                 State.READY_FOR_PICKUP: "info", State.DELIVERED: "success",
@@ -98,13 +104,6 @@ class _CountedLabel:
             text, _("New orders to confirm: %(n)d", n=count), count)
 
 
-def _int(value):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def _date(value):
     try:
         return datetime.strptime(str(value).strip(), "%Y-%m-%d")
@@ -120,9 +119,9 @@ class OrderFilters:
     def __init__(self, args):
         state = args.get("state") or args.get("_flt_0_state") or ""
         self.state = state if state in State.ALL else ""
-        self.region = _int(args.get("region"))
-        self.salesman = _int(args.get("salesman"))
-        self.driver = _int(args.get("driver"))
+        self.region = ids.parse_id(args.get("region"))
+        self.salesman = ids.parse_id(args.get("salesman"))
+        self.driver = ids.parse_id(args.get("driver"))
         self.payment = args.get("payment") if args.get("payment") in Pay.ALL else ""
         self.paid = args.get("paid") if args.get("paid") in PAYMENT_STATUS_LABELS else ""
         self.date_from = _date(args.get("from"))
@@ -234,8 +233,8 @@ class OrderListView(PifaModelView):
     @has_access
     def list(self):
         filters = OrderFilters(request.args)
-        page = max(_int(request.args.get("page")) or 1, 1)
-        size = _int(request.args.get("psize"))
+        page = ids.parse_page(request.args.get("page"))
+        size = ids.parse_id(request.args.get("psize"))
         size = size if size in PAGE_SIZES else PAGE_SIZES[0]
         visible = scope.scoped_orders(current_user)
         query = filters.apply(visible)
@@ -289,7 +288,7 @@ class OrderListView(PifaModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        order = self._order(_int(pk))
+        order = self._order(ids.parse_id(pk))
         allowed = set(workflow.allowed_actions(order, current_user))
         sm = self.appbuilder.sm
         allowed = {a for a in allowed if a in BACK_OFFICE_ACTIONS}
@@ -297,7 +296,7 @@ class OrderListView(PifaModelView):
             allowed &= {"mark_paid"}
         if not sm.has_access("can_mark_paid", "OrderListView"):
             allowed.discard("mark_paid")
-        refund = next((r for r in order.refunds if r.status == "requested"), None)
+        refund = refunds.waiting(order)
         if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in allowed:
             allowed.discard("assign_driver")
         drivers = workflow.drivers_for(order) if allowed & {"assign_driver",
@@ -306,8 +305,8 @@ class OrderListView(PifaModelView):
         return self.render_template(
             self.show_template, title=self.show_title, order=order, pk=order.id,
             allowed=allowed, drivers=drivers, refund=refund,
-            refund_suggestion=_refund_suggestion(order, refund) if refund else None,
-            lines_by_id=lines, events=[_event_row(e) for e in order.events],
+            refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
+            lines_by_id=lines, events=order_history.history(order, order_history.STAFF),
             people=_people(order), override_targets=[
                 t for t in workflow.OVERRIDE_TARGETS if t != order.state],
             staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
@@ -439,80 +438,6 @@ class OrderListView(PifaModelView):
         name = (f"delivery-note-{orders[0].order_no}.pdf" if len(orders) == 1
                 else f"delivery-notes-{len(orders)}.pdf")
         return self._pdf(orders, name)
-
-
-def _refund_suggestion(order, refund):
-    """The value of the lines asked back, never more than the order total."""
-    from decimal import Decimal
-
-    lines = {line.id: line for line in order.lines}
-    amount = sum((Decimal(lines[i["line_id"]].unit_price) * int(i["quantity"])
-                  for i in refund.lines if i.get("line_id") in lines), Decimal("0"))
-    return min(amount, Decimal(order.total or 0)).quantize(Decimal("0.01"))
-
-
-def _event_row(event):
-    """One history entry as shown: action, who (name and role), states, remark, details."""
-    action = workflow.TABLE.get(event.action)
-    who, role = event.actor_label or "", ""
-    if who == "system":
-        who, role = "", ROLE_LABELS[workflow.SYSTEM]
-    elif who.endswith(")") and " (" in who:
-        who, code = who[:-1].rsplit(" (", 1)
-        role = ROLE_LABELS.get(code, code)
-    data = event.data or {}
-    details = []
-    if data.get("driver"):
-        driver = data["driver"]
-        details.append(" · ".join(str(p) for p in (driver.get("name"), driver.get("plate"))
-                                  if p))
-    if data.get("override"):
-        details.append(_("Set to “%(state)s”",
-                         state=STAFF_LABELS.get(data["override"], data["override"])))
-    if data.get("amount"):
-        details.append(_("Amount ¥%(amount)s", amount=data["amount"]))
-    if data.get("cash_collected"):
-        details.append(_("Cash collected ¥%(amount)s", amount=data["cash_collected"]))
-    if data.get("refused"):
-        details.append(ngettext("%(num)d line refused at the door",
-                                "%(num)d lines refused at the door", len(data["refused"])))
-    if data.get("op"):
-        details.append(_edit_detail(data))
-    if data.get("refund"):
-        refund = data["refund"]
-        details.append(_("Refund approved: ¥%(amount)s", amount=refund.get("amount"))
-                       if refund.get("approved") else _("Refund rejected"))
-    return {"event": event, "label": action.label if action else event.action, "who": who,
-            "role": role,
-            "from": STAFF_LABELS.get(event.from_state, event.from_state or ""),
-            "to": STAFF_LABELS.get(event.to_state, event.to_state or ""),
-            "moved": event.from_state != event.to_state, "details": details}
-
-
-def _edit_detail(data) -> str:
-    """What an `edit` event changed, in a few words."""
-    op, line = data.get("op"), data.get("line", "")
-    before, after = data.get("before"), data.get("after")
-    if op == "set_quantity":
-        return _("%(line)s: quantity %(before)s → %(after)s", line=line, before=before,
-                 after=after)
-    if op == "remove_line":
-        return _("%(line)s removed", line=line)
-    if op == "out_of_stock":
-        return _("%(line)s marked out of stock", line=line)
-    if op == "add_gift":
-        return _("Gift added: %(line)s × %(n)s", line=line, n=data.get("quantity"))
-    if op == "set_price":
-        return _("%(line)s: price ¥%(before)s → ¥%(after)s", line=line, before=before,
-                 after=after)
-    if op == "set_delivery":
-        return _("Delivery: %(before)s → %(after)s",
-                 before=DELIVERY_LABELS.get(before, before),
-                 after=DELIVERY_LABELS.get(after, after))
-    if op == "set_payment":
-        return _("Payment: %(before)s → %(after)s", before=PAYMENT_LABELS.get(before, before),
-                 after=PAYMENT_LABELS.get(after, after))
-    return str(op)
 
 
 def _people(order) -> dict:

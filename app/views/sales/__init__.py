@@ -10,12 +10,12 @@ import io
 
 import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...models import StaffKind
+from ...platform import ids
 from ...security import SALES_END
-from ...services import members, sales, workflow
+from ...services import members, sales
 from ...services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -29,19 +29,13 @@ from ..guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-# The role in an order event's actor label, "王建国 (salesman)", as people read it.
-ACTOR_ROLES = {workflow.CUSTOMER: _l("Customer"), workflow.SALES: _l("Salesman"),
-               workflow.DRIVER_ASSIGNED: _l("Driver"), workflow.CS: _l("Customer service")}
-
-
 @bp.context_processor
 def _sales_context():
     return {"staff_labels": STAFF_LABELS, "delivery_labels": DELIVERY_LABELS,
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
             "ship_method_labels": SHIP_METHOD_LABELS, "page_url": page_url,
             "hidden_price_text": HIDDEN_TEXT,
-            "action_labels": {name: a.label for name, a in workflow.TABLE.items()},
-            "count_cap": sales.COUNT_CAP, "actor_roles": ACTOR_ROLES}
+            "count_cap": sales.COUNT_CAP}
 
 
 def page_url(number: int) -> str:
@@ -58,7 +52,7 @@ def index():
     if tab not in sales.TAB_KEYS:
         tab = "pending"
     rows, next_before = sales.orders_page(current_user, tab,
-                                          request.args.get("before", type=int))
+                                          ids.parse_cursor(request.args.get("before")))
     return render_template("sales/index.html", staff=sales.salesman_of(current_user),
                            tabs=sales.SALES_TABS, current=tab, rows=rows,
                            next_before=next_before, counts=sales.tab_counts(current_user),

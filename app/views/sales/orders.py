@@ -12,7 +12,16 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...security import SALES_END
-from ...services import checkout_rules, pricing, sales, scope, storefront, workflow
+from ...services import (
+    checkout_rules,
+    order_history,
+    pricing,
+    refunds,
+    sales,
+    scope,
+    storefront,
+    workflow,
+)
 from ...services.errors import DomainError, NotFound
 from ...services.orders_common import held_quantity
 from ..guards import requires
@@ -53,6 +62,7 @@ def _order(order_no):
 
 def _order_page(order, status=200, failed=None):
     actions = workflow.allowed_actions(order, current_user)
+    refund = refunds.waiting(order)
     gift_q = (request.args.get("gift_q") or "").strip()[:50]
     gifts = []
     if "edit" in actions and gift_q:
@@ -61,10 +71,12 @@ def _order_page(order, status=200, failed=None):
     address = order.address_line()
     return render_template(
         "sales/order.html", order=order, actions=actions, failed=failed,
-        history=list(reversed(order.events)), held=held_quantity,
+        history=list(reversed(order_history.history(order, order_history.STAFF))),
+        held=held_quantity,
         drivers=workflow.drivers_for(order) if "assign_driver" in actions else [],
         options=checkout_rules.options_for(order.member) if "edit" in actions else {},
-        gift_q=gift_q, gifts=gifts, refund=sales.waiting_refund(order),
+        gift_q=gift_q, gifts=gifts, refund=refund,
+        refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
         map_url=sales.map_url(address) if address else None), status
 
 

@@ -8,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
+from ...platform import ids
 from ...services import (
     checkout,
     members,
+    order_history,
     orders_media,
     orders_view,
     scope,
@@ -24,7 +26,6 @@ from ...services.orders_common import (
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
-    STAFF_LABELS,
     held_quantity,
 )
 from ..guards import signed_in
@@ -35,7 +36,7 @@ from . import bp
 def _order_labels():
     return {"customer_labels": CUSTOMER_LABELS, "delivery_labels": DELIVERY_LABELS,
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
-            "ship_method_labels": SHIP_METHOD_LABELS, "staff_labels": STAFF_LABELS}
+            "ship_method_labels": SHIP_METHOD_LABELS}
 
 
 # ---- cart -------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def orders():
     if tab not in {key for key, _l, _s in CUSTOMER_TABS}:
         tab = "all"
     rows, next_before = orders_view.customer_orders(current_user, tab,
-                                                    request.args.get("before", type=int))
+                                                    ids.parse_cursor(request.args.get("before")))
     return render_template("shop/orders.html", tab="me", tabs=CUSTOMER_TABS, current=tab,
                            rows=rows, next_before=next_before,
                            counts=orders_view.tab_counts(current_user))
@@ -127,7 +128,7 @@ def _my_order(order_no):
 def order(order_no):
     found = _my_order(order_no)
     return render_template("shop/order.html", tab="me", order=found,
-                           history=orders_view.customer_history(found),
+                           history=order_history.history(found, order_history.CUSTOMER),
                            actions=workflow.allowed_actions(found, current_user),
                            held=held_quantity)
 
