@@ -2,10 +2,14 @@
 
 `flask pifa seed-demo` is idempotent: every row is looked up by a natural key
 first (a level, brand or tag by its name, a category by name and parent, a product
-by its item number, an article by kind and title, a home block by kind and title),
-so a second run creates nothing and changes nothing. Pictures are drawn by
-app/demo_images.py and stored through services.uploads like any upload, only when
-the row that uses them is created.
+by its item number, an article by kind and title, a home block by kind and title, a
+customer's saved address by the customer), so a second run creates nothing and changes
+nothing. Pictures are drawn by app/demo_images.py and stored through services.uploads
+like any upload, only when the row that uses them is created.
+
+A database seeded by an older demo is repaired once: spec-library entries whose carton
+held a single inner pack get their real packing, and the identical addresses the demo
+orders used to save, one per order, become one per customer.
 """
 
 import io
@@ -41,7 +45,7 @@ from .models import (
 )
 from .models.base import utcnow
 from .security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
-from .services import accounts, catalog, content, staff, uploads
+from .services import accounts, catalog, checkout, content, staff, uploads
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 
@@ -86,18 +90,18 @@ CUSTOMERS = [
      MemberStatus.APPROVED, None, None, "普通"),
 ]
 
-# Demo orders: (customer mobile, state, delivery, payment, [(item no, packs)]).
+# Demo orders: (customer mobile, state, delivery, payment, [(item no, inner packs)]).
 # 琼海 has no salesman, so customer service (小陈) moves its orders.
 ORDERS = [
-    ("13900000031", "pending", "delivery", "cod", [("QQ-KQS-550", 2), ("YD-TS-001", 1)]),
+    ("13900000031", "pending", "delivery", "cod", [("QQ-KQS-550", 4), ("YD-TS-001", 1)]),
     ("13900000031", "confirmed", "delivery", "bank", [("YK-TS-002", 2)]),
-    ("13900000031", "assigned", "delivery", "cod", [("QQ-KQS-550", 3), ("YK-SZ-001", 1)]),
-    ("13900000031", "delivered", "delivery", "cod", [("QQ-KQS-550", 1), ("YD-XF-001", 1)]),
+    ("13900000031", "assigned", "delivery", "cod", [("QQ-KQS-550", 6), ("YK-SZ-001", 1)]),
+    ("13900000031", "delivered", "delivery", "cod", [("QQ-KQS-550", 2), ("YD-XF-001", 1)]),
     ("13900000034", "pending", "delivery", "monthly", [("YD-XF-002", 2)]),
-    ("13900000034", "delivering", "delivery", "cod", [("YD-TS-001", 2), ("QQ-KQS-550", 2)]),
+    ("13900000034", "delivering", "delivery", "cod", [("YD-TS-001", 2), ("QQ-KQS-550", 4)]),
     ("13900000034", "shipped", "express", "prepay", [("YK-YM-001", 1)]),
     ("13900000034", "received", "delivery", "bank", [("YD-XZ-001", 1)]),
-    ("13900000035", "pending", "delivery", "cod", [("QQ-KQS-550", 1)]),
+    ("13900000035", "pending", "delivery", "cod", [("QQ-KQS-550", 2)]),
     ("13900000035", "ready_for_pickup", "pickup", "bank", [("YD-TS-001", 1)]),
     ("13900000035", "closed", "delivery", "cod", [("YK-SZ-001", 1)]),
 ]
@@ -180,13 +184,14 @@ BRANDS = [
 TAGS = ["热销", "新品", "整箱特惠"]
 
 # The spec library 规格库: key -> (base unit, inner unit, inner qty, outer unit, outer qty).
+# The carton always holds several inner packs (the inner pack is the MOQ, 整箱 the carton).
 PACKS = {
     "把20": ("把", "盒", 20, "箱", 400),
     "把50": ("把", "盒", 50, "箱", 1000),
     "桶2": ("桶", "盒", 2, "箱", 4),
     "桶4": ("桶", "盒", 4, "箱", 8),
-    "瓶24": ("瓶", "盒", 24, "箱", 24),
-    "瓶12": ("瓶", "盒", 12, "箱", 12),
+    "瓶12提": ("瓶", "提", 12, "箱", 24),  # bottled water: shrink-wrapped 提, cartons of 24
+    "瓶6提": ("瓶", "提", 6, "箱", 12),
     "瓶50": ("瓶", "盒", 50, "箱", 500),
     "瓶6": ("瓶", "盒", 6, "箱", 24),
     "套50": ("套", "盒", 50, "箱", 500),
@@ -203,6 +208,11 @@ PACKS = {
     "包10": ("包", "提", 10, "箱", 60),
     "包5": ("包", "提", 5, "箱", 20),
     "包100": ("包", "盒", 100, "箱", 2000),
+}
+# Entries older demos wrote with one inner pack per carton, and what they are now.
+LEGACY_PACKS = {
+    ("瓶", "盒", 24, "箱", 24): "瓶12提",
+    ("瓶", "盒", 12, "箱", 12): "瓶6提",
 }
 
 HOT, NEW, DEAL = TAGS
@@ -404,19 +414,19 @@ PRODUCTS = [
     ], {"desc": "<p>PBAT+PLA 全生物降解材料，符合海南禁塑要求。</p>"}),
     # 瓶装水
     ("QQ-KQS-550", "天然矿泉水 550ml", "清泉", "瓶装水", [HOT, DEAL], [
-        ("550", "550ml × 24 瓶", "瓶24", "0.570", 200, "1.05"),
-    ], {"desc": "<p>海南中部山区深层水源，整箱 24 瓶，海口市区当日送达。</p>"}),
+        ("550", "550ml 塑瓶", "瓶12提", "0.570", 200, "1.05"),
+    ], {"desc": "<p>海南中部山区深层水源，12 瓶一提、24 瓶一箱，海口市区当日送达。</p>"}),
     ("QQ-KQS-380", "矿泉水 380ml 客房装", "清泉", "瓶装水", [HOT], [
-        ("380", "380ml × 24 瓶", "瓶24", "0.400", 150, "0.85"),
+        ("380", "380ml 塑瓶", "瓶12提", "0.400", 150, "0.85"),
     ], {}),
     ("QQ-KQS-1500", "矿泉水 1.5L", "清泉", "瓶装水", [], [
-        ("1500", "1.5L × 12 瓶", "瓶12", "1.550", 60, "2.20"),
+        ("1500", "1.5L 塑瓶", "瓶6提", "1.550", 60, "2.20"),
     ], {"no_gold": 0}),
     ("QQ-CJS-550", "纯净水 550ml", "清泉", "瓶装水", [DEAL], [
-        ("550", "550ml × 24 瓶", "瓶24", "0.570", 200, "0.80"),
+        ("550", "550ml 塑瓶", "瓶12提", "0.570", 200, "0.80"),
     ], {}),
     ("QQ-YZS-330", "椰子水 330ml", "清泉", "瓶装水", [NEW], [
-        ("330", "330ml × 24 瓶", "瓶24", "0.360", 40, "3.50"),
+        ("330", "330ml 塑瓶", "瓶12提", "0.360", 40, "3.50"),
     ], {}),
     # 茶包咖啡
     ("QX-CB-001", "红茶包", "琼香", "茶包咖啡", [], [
@@ -531,7 +541,7 @@ def _one(model, **by):
 # ---- the seed ---------------------------------------------------------------------------
 
 def seed_demo() -> int:
-    """Load the demo distributor; returns how many rows were created."""
+    """Load the demo distributor; returns how many rows were created (or repaired)."""
     created: list = []
     levels = _seed_levels(created)
     _seed_settings(levels, created)
@@ -539,10 +549,12 @@ def seed_demo() -> int:
     categories = _seed_categories(created)
     brands = _seed_brands(created)
     tags = _seed_tags(created)
+    _repair_packs(created)
     packs = _seed_packs(created)
     _seed_products(categories, brands, tags, packs, levels, created)
     _seed_content(categories, tags, created)
     _seed_delivery(created)
+    _seed_addresses(created)
     db.session.commit()
     _seed_orders(created)
     return len(created)
@@ -678,11 +690,47 @@ def _seed_tags(created) -> dict[str, Tag]:
     return tags
 
 
+def _pack_of(values):
+    base, inner_unit, inner, outer_unit, outer = values
+    return _one(PackUnit, base_unit=base, inner_unit=inner_unit, inner_qty=inner,
+                outer_unit=outer_unit, outer_qty=outer)
+
+
+def _repair_packs(created) -> None:
+    """Give an older demo's single-pack cartons their real packing (LEGACY_PACKS).
+
+    The entry is edited in place, as in the spec library, so every spec using it follows;
+    the lines of orders ordered under it keep their quantities (multiples of the old inner
+    pack, so of the new one too) and take the new packing, so that the loading list and
+    the delivery note count the same packs as the shop.
+    """
+    from .models import OrderLine
+
+    for old, key in LEGACY_PACKS.items():
+        unit = _pack_of(old)
+        if unit is None:
+            continue
+        new = PACKS[key]
+        if _pack_of(new) is not None:
+            continue  # both exist (someone added it by hand): leave the library to a person
+        unit.base_unit, unit.inner_unit, unit.inner_qty, unit.outer_unit, unit.outer_qty = new
+        catalog.validate_pack_unit(unit)
+        spec_ids = select(Spec.id).where(Spec.pack_unit_id == unit.id)
+        for line in db.session.scalars(select(OrderLine).where(
+                OrderLine.spec_id.in_(spec_ids), OrderLine.base_unit == old[0],
+                OrderLine.inner_unit == old[1], OrderLine.inner_qty == old[2],
+                OrderLine.outer_unit == old[3], OrderLine.outer_qty == old[4])):
+            line.inner_unit, line.inner_qty = new[1], new[2]
+            line.outer_unit, line.outer_qty = new[3], new[4]
+            created.append(line)
+        created.append(unit)
+    db.session.flush()
+
+
 def _seed_packs(created) -> dict[str, PackUnit]:
     packs = {}
     for key, (base, inner_unit, inner, outer_unit, outer) in PACKS.items():
-        unit = _one(PackUnit, base_unit=base, inner_unit=inner_unit, inner_qty=inner,
-                    outer_unit=outer_unit, outer_qty=outer)
+        unit = _pack_of((base, inner_unit, inner, outer_unit, outer))
         if unit is None:
             unit = PackUnit(base_unit=base, inner_unit=inner_unit, inner_qty=inner,
                             outer_unit=outer_unit, outer_qty=outer)
@@ -803,13 +851,35 @@ def _seed_delivery(created) -> None:
         created.append(name)
 
 
+def _seed_addresses(created) -> None:
+    """One saved address per approved customer, from the profile (what checkout would
+    save at a first order); the demo orders deliver there. Identical copies that older
+    demos saved, one per order, are folded into the first."""
+    for mobile, *_rest in CUSTOMERS:
+        user = accounts.find_account(mobile)
+        member = db.session.scalar(select(Member).where(Member.user_id == user.id))
+        saved = checkout.addresses(user)  # the default first
+        seen = set()
+        for address in saved:
+            same = (address.province, address.city, address.district, address.street,
+                    address.contact, address.phone)
+            if same in seen:
+                db.session.delete(address)
+                created.append(address)
+            seen.add(same)
+        if not saved and member.status == MemberStatus.APPROVED:
+            created.append(checkout.save_address(
+                user, checkout.default_address_values(member), make_default=True))
+    db.session.flush()
+
+
 def _seed_orders(created) -> None:
     """Orders in every state across the three regions, made through the real services
     (cart, checkout, workflow), so their history and messages are real too."""
     import uuid
 
-    from .models import DeliveryPhoto, Order, Product, Spec
-    from .services import cart, checkout, orders_media, workflow
+    from .models import DeliveryPhoto, Order, Product
+    from .services import cart, orders_media, workflow
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return  # loaded before
@@ -832,7 +902,7 @@ def _seed_orders(created) -> None:
         cart.add_to_cart(customer, quantities)
         order = checkout.submit(customer, customer, {
             "idempotency_key": uuid.uuid4().hex, "delivery": delivery, "payment": payment,
-            **checkout.default_address_values(member)})
+            "address_id": checkout.addresses(customer)[0].id})
         staff_user = user(salesman_of[region])
         driver_profile = db.session.scalar(select(StaffProfile).where(
             StaffProfile.phone == driver_of[region], StaffProfile.kind == StaffKind.DRIVER))

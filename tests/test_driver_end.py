@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import DeliveryPhoto, Order, OrderEvent, Payment, Spec
-from app.services import delivery
+from app.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee, Spec
+from app.services import delivery, workflow
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World
@@ -126,6 +126,95 @@ def test_start_of_the_shanghai_day():
     assert delivery.start_of_today_utc(now) == datetime(2026, 3, 1, 16, 0)
     now = datetime(2026, 3, 1, 15, 59, tzinfo=UTC)
     assert delivery.start_of_today_utc(now) == datetime(2026, 2, 28, 16, 0)
+
+
+# ---- money on the driver end: the cash to collect, nothing else ---------------------------
+
+AMOUNT = re.compile(r"¥\s?\d[\d,]*\.\d{2}")
+
+
+def _amounts(html) -> set[str]:
+    return set(AMOUNT.findall(html))
+
+
+def _money_of(db_, order_no):
+    """(unit price, line amount, freight, total) of an order, as the pages would write them."""
+    with db_() as session:
+        order = session.scalar(select(Order).where(Order.order_no == order_no))
+        line = order.lines[0]
+        return tuple(f"¥{v:.2f}" for v in (line.unit_price, line.amount, order.freight,
+                                           order.total))
+
+
+@pytest.fixture
+def freight(app, world):
+    """A delivery fee, so that freight, goods and total are three different amounts."""
+    with app.app_context():
+        db.session.add(RegionDeliveryFee(region_id=world.region.id, fee=7, free_above=None))
+        db.session.commit()
+
+
+def _driver_pages(driver, order_no, tab):
+    """The three driver pages that show an order: its tab, the loading list, its page."""
+    pages = {"list": driver.get(f"/driver/?tab={tab}"),
+             "order": driver.get(f"/driver/orders/{order_no}")}
+    if tab == "to_load":
+        pages["loading"] = driver.get("/driver/loading")
+    for name, resp in pages.items():
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200, name
+        assert order_no in html, name
+        pages[name] = html
+    return pages
+
+
+@pytest.mark.parametrize("state,tab", [("assigned", "to_load"), ("delivering", "delivering")])
+def test_a_cash_order_shows_only_the_amount_to_collect(app, world, driver, db_, freight,
+                                                       state, tab):
+    order_no = _order(app, world, state, payment="cod", quantity=world.moq * 3)
+    other = _order(app, world, state, payment="bank", quantity=world.moq * 5)
+    unit, amount, fee, total = _money_of(db_, order_no)
+    assert len({unit, amount, fee, total}) == 4 and fee == "¥7.00"
+    others = set(_money_of(db_, other))
+    pages = _driver_pages(driver, order_no, tab)
+    for name, html in pages.items():
+        assert _amounts(html) == {total}, name  # no unit price, line amount, freight
+        assert "data-collect" in html and "data-total" not in html, name
+        assert not others & _amounts(html), name
+    assert ('name="cash_collected"' in pages["order"]) == (state == "delivering")
+
+
+@pytest.mark.parametrize("state,tab", [("assigned", "to_load"), ("delivering", "delivering")])
+def test_an_order_paid_otherwise_shows_no_money(app, world, driver, db_, freight, state, tab):
+    order_no = _order(app, world, state, payment="bank", quantity=world.moq * 3)
+    for name, html in _driver_pages(driver, order_no, tab).items():
+        assert _amounts(html) == set(), name
+        assert "data-collect" not in html and 'name="cash_collected"' not in html, name
+
+
+@pytest.mark.parametrize("state,tab", [("assigned", "to_load"), ("delivering", "delivering")])
+def test_a_cash_order_already_paid_shows_nothing_to_collect(app, world, driver, db_, freight,
+                                                            state, tab):
+    order_no = _order(app, world, state, payment="cod", quantity=world.moq * 3)
+    with db_() as session:
+        order = session.scalar(select(Order).where(Order.order_no == order_no))
+        workflow.apply(order, "mark_paid", world.user(world.salesman), note="现金已交公司")
+        assert order.payment_status == "paid"
+    for name, html in _driver_pages(driver, order_no, tab).items():
+        assert "data-collect" not in html and 'name="cash_collected"' not in html, name
+        assert _amounts(html) == set(), name
+
+
+def test_no_money_on_orders_the_driver_does_not_collect(app, world, db_, freight):
+    waiting = _order(app, world, "confirmed", payment="cod")
+    done = _order(app, world, "delivered", payment="cod")
+    driver = _signed_in(app, world.driver)
+    for url in ("/driver/?tab=waiting", f"/driver/orders/{waiting}", "/driver/?tab=today",
+                f"/driver/orders/{done}"):
+        resp = driver.get(url)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200, url
+        assert _amounts(html) == set() and "data-collect" not in html, url
 
 
 # ---- loading list -------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 Views translate HTTP to services and render: lists and the loading list come from
 services.delivery (which starts from scope.scoped_orders), one order only through
 scope.get_order, state changes through workflow.apply, photos through
-delivery.add_delivery_photos.
+delivery.add_delivery_photos. The only money a page shows is what pricing.driver_money
+returns (the cash to collect); templates render nothing else of prices.
 """
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ...models.base import utcnow
+from ...platform import ids
 from ...security import DRIVER_END
-from ...services import delivery
+from ...services import delivery, pricing
 from ...services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -24,11 +26,17 @@ bp = Blueprint("driver", __name__, url_prefix="/driver")
 TAB_DEFAULT = delivery.TAB_KEYS[0]
 
 
+def driver_money(order) -> pricing.DriverMoney:
+    """The only money a driver page may show of an order (pricing.driver_money decides)."""
+    return pricing.driver_money(order, current_user)
+
+
 @bp.context_processor
 def _driver_context():
     return {"staff_labels": STAFF_LABELS, "delivery_labels": DELIVERY_LABELS,
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
-            "count_cap": delivery.COUNT_CAP, "line_packs": delivery.line_packs}
+            "count_cap": delivery.COUNT_CAP, "line_packs": delivery.line_packs,
+            "driver_money": driver_money}
 
 
 @bp.route("/")
@@ -38,7 +46,7 @@ def index():
     tab = request.args.get("tab", TAB_DEFAULT)
     if tab not in delivery.TAB_KEYS:
         tab = TAB_DEFAULT
-    before = request.args.get("before", type=int)
+    before = ids.parse_cursor(request.args.get("before"))
     rows, next_before = delivery.orders_page(current_user, tab, before)
     return render_template("driver/index.html", staff=delivery.driver_of(current_user),
                            tabs=delivery.TABS, current=tab, rows=rows,

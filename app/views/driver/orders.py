@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...security import DRIVER_END
-from ...services import delivery, scope, workflow
+from ...services import delivery, pricing, scope, workflow
 from ...services.errors import DomainError, NotFound
-from ...services.orders_common import Pay, held_quantity
+from ...services.orders_common import held_quantity
 from ...services.uploads import thumb_key_of
 from ..guards import requires
 from . import bp
@@ -36,7 +36,7 @@ def _order_page(order, status=200, failed="", form=None):
         actions=workflow.allowed_actions(order, current_user),
         can_photo=delivery.may_add_photos(order, current_user),
         mine=delivery.is_my_order(order, current_user),
-        held=held_quantity, cod=order.payment_method == Pay.COD,
+        held=held_quantity, cash=pricing.driver_money(order, current_user),
         map_url=delivery.map_url(address) if address else None,
         max_photos=delivery.MAX_PHOTOS_PER_ORDER,
         door_open=failed == "complete" and any(
