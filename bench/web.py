@@ -32,6 +32,20 @@ def fresh_app(url: str, script: str, table: str):
     return app
 
 
+def table_with_rows(engine) -> str | None:
+    """The first table of this database that holds a row (Alembic's own excepted), or
+    None: a bench writes only into a database that holds no data, and never deletes any."""
+    from sqlalchemy import inspect, text
+
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.connect() as conn:
+        for name in sorted(inspect(engine).get_table_names()):
+            if name != "alembic_version" and conn.execute(
+                    text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
+                return name
+    return None
+
+
 def signed_in_client(app, mobile: str, password: str):
     """The app's test client, signed in on the mobile sign-in page."""
     client = app.test_client()
