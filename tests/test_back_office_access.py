@@ -56,7 +56,7 @@ def _is_action(rule):
     return rule.endpoint.endswith((".action", ".action_post"))
 
 
-def _refusal(rule, method, url, signed_in, view):
+def _refusal(rule, method, url, signed_in, view, row_exists):
     """(status, where to) that refuses this request: FAB's downloads are 404 (we keep no
     FAB files) as is an action of a view that has none, a FAB action refused by permission
     goes back to its page ("."), a GET
@@ -66,6 +66,8 @@ def _refusal(rule, method, url, signed_in, view):
         return 404, None
     if _is_action(rule) and not getattr(view, "actions", None):
         return 404, None  # a view without actions has no action to refuse
+    if rule.endpoint.endswith(".action") and not row_exists:
+        return 404, None  # nor is there an action on a row that does not exist
     if _is_action(rule):
         return 302, "." if method == "POST" else "/admin/"
     if rule.endpoint == "UtilView.back":
@@ -125,7 +127,8 @@ def test_non_staff_get_403_or_sign_in_never_data(app, make, roles):
                 posts += 1
             resp = client.open(url, method=method, data=data)
             # Never 400: with a valid token only the role can be the reason for refusing.
-            status, where = _refusal(rule, method, url, bool(roles), view)
+            status, where = _refusal(rule, method, url, bool(roles), view,
+                                     row_ids[view] is not None)
             assert resp.status_code == status, (roles, method, url, resp.status_code)
             assert resp.headers.get("Location") == where, (roles, method, url, where)
             assert "秘密" not in resp.get_data(as_text=True), (roles, method, url)

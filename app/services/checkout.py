@@ -186,6 +186,11 @@ def submit(customer, actor, data: dict) -> Order:
     if not access.can_order:
         raise PermissionDenied(_l("Only approved members can order."))
     view = cart_view(customer, member, lock=True)
+    # A twin of this form (a double tap) may have ordered these lines while we waited
+    # for their lock: it is the same order.
+    existing = _existing(customer, key)
+    if existing is not None:
+        return existing
     if not view.rows:
         raise ValidationError(_l("Your cart is empty."), "cart")
     if not view.can_checkout:

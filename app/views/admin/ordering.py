@@ -497,6 +497,7 @@ class FreightTemplateView(PifaModelView):
     add_columns = edit_columns = ["name", "provinces_text", "first_kg", "first_fee",
                                   "extra_kg_fee", "free_above"]
     show_columns = list_columns
+    search_columns = ["name"]  # provinces are JSON, amounts numeric: FAB cannot filter them
     label_columns = {"name": _l("Name"), "province_list": _l("Provinces"),
                      "provinces_text": _l("Provinces"), "first_kg": _l("First weight (kg)"),
                      "first_fee": _l("Fee for the first weight"),
@@ -525,6 +526,7 @@ class RegionFeeView(PifaModelView):
     datamodel = SQLAInterface(RegionDeliveryFee)
     list_columns = show_columns = ["region", "fee", "free_above"]
     add_columns = edit_columns = ["region", "fee", "free_above"]
+    search_columns = ["region"]  # FAB's amount filters do not work on PostgreSQL
     label_columns = {"region": _l("Region"), "fee": _l("Delivery fee"),
                      "free_above": _l("Free above (goods total)")}
 
