@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from .extensions import csrf, db, migrate
+from app.extensions import csrf, db, migrate
 
 
 class ConfigError(RuntimeError):
@@ -79,17 +79,17 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance))
     _load_config(app, config)
 
-    from .platform.ids import IdConverter
-    from .platform.requests import PifaRequest
+    from app.platform.ids import IdConverter
+    from app.platform.requests import PifaRequest
 
     # Before any route is added: every <int:...> is an id the database can hold.
     app.url_map.converters["int"] = IdConverter
     app.request_class = PifaRequest
 
-    from . import models  # noqa: F401  (every table on the metadata before FAB maps users)
-    from .jobs import init_jobs
-    from .security import PifaAppBuilder
-    from .views import register_blueprints, register_views
+    from app import models  # noqa: F401  (every table on the metadata before FAB maps users)
+    from app.jobs import init_jobs
+    from app.security import PifaAppBuilder
+    from app.views import register_blueprints, register_views
 
     db.init_app(app)
     with app.app_context():
@@ -106,7 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     init_jobs(app)
 
-    from .cli import pifa_cli
+    from app.cli import pifa_cli
 
     app.cli.add_command(pifa_cli)
     return app

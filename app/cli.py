@@ -12,8 +12,8 @@ pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
 @pifa_cli.command("sync-roles")
 def sync_roles_command():
     """Create the roles and permissions declared in app/security.py (idempotent)."""
-    from .extensions import db
-    from .security import sync_roles
+    from app.extensions import db
+    from app.security import sync_roles
 
     counts = sync_roles(current_app.appbuilder)
     db.session.commit()
@@ -24,7 +24,7 @@ def sync_roles_command():
 @pifa_cli.command("seed-demo")
 def seed_demo_command():
     """Load the demo distributor (idempotent: a second run changes nothing)."""
-    from .demo import seed_demo
+    from app.demo import seed_demo
 
     created = seed_demo()
     click.echo(f"demo data: {created} new rows" if created else "demo data: already loaded")
@@ -36,10 +36,10 @@ def seed_demo_command():
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin_command(mobile, name, password):
     """Create an Admin account signed in by its mobile number."""
-    from .extensions import db
-    from .security import ADMIN
-    from .services import accounts
-    from .services.errors import DomainError
+    from app.extensions import db
+    from app.security import ADMIN
+    from app.services import accounts
+    from app.services.errors import DomainError
 
     try:
         accounts.create_account(mobile, name, password, [ADMIN])
@@ -54,7 +54,7 @@ def create_admin_command(mobile, name, password):
 @click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
 def periodic_command(loop, interval):
     """Run the periodic tasks (outbox sweep, ...): once, or forever with --loop."""
-    from .jobs.periodic import run_due
+    from app.jobs.periodic import run_due
 
     while True:
         for name, result in run_due(force=not loop).items():
@@ -78,8 +78,8 @@ def worker_command(burst, fork):
     from rq import SimpleWorker, Worker
     from rq.logutils import setup_loghandlers
 
-    from .jobs import get_queue, set_worker_app
-    from .jobs.scheduler import worker_scheduler
+    from app.jobs import get_queue, set_worker_app
+    from app.jobs.scheduler import worker_scheduler
 
     queue = get_queue()
     if queue is None:

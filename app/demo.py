@@ -18,9 +18,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from . import demo_images
-from .extensions import db
-from .models import (
+from app import demo_images
+from app.extensions import db
+from app.models import (
     Article,
     ArticleKind,
     BlockKind,
@@ -43,9 +43,9 @@ from .models import (
     Store,
     Tag,
 )
-from .models.base import utcnow
-from .security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
-from .services import accounts, catalog, checkout, content, staff, uploads
+from app.models.base import utcnow
+from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from app.services import accounts, catalog, checkout, content, staff, uploads
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 
@@ -704,7 +704,7 @@ def _repair_packs(created) -> None:
     pack, so of the new one too) and take the new packing, so that the loading list and
     the delivery note count the same packs as the shop.
     """
-    from .models import OrderLine
+    from app.models import OrderLine
 
     for old, key in LEGACY_PACKS.items():
         unit = _pack_of(old)
@@ -836,7 +836,7 @@ def _seed_content(categories, tags, created) -> None:
 
 
 def _seed_delivery(created) -> None:
-    from .models import FreightTemplate, RegionDeliveryFee
+    from app.models import FreightTemplate, RegionDeliveryFee
 
     for name, fee, free_above in REGION_FEES:
         region = _one(Region, name=name)
@@ -878,8 +878,8 @@ def _seed_orders(created) -> None:
     (cart, checkout, workflow), so their history and messages are real too."""
     import uuid
 
-    from .models import DeliveryPhoto, Order, Product
-    from .services import cart, orders_media, workflow
+    from app.models import DeliveryPhoto, Order, Product
+    from app.services import cart, orders_media, workflow
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return  # loaded before

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
 
-from ..extensions import db
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "pifa_pending_jobs"
@@ -94,7 +94,7 @@ def run_job(path: str, *args):
         if has_app_context():
             app = current_app._get_current_object()
         else:
-            from .. import create_app
+            from app import create_app
 
             app = create_app()
         _worker_app = app

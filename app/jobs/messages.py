@@ -29,11 +29,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from ..extensions import db
-from ..models import Message, MessageStatus
-from ..models.base import utcnow
-from . import enqueue, get_queue
-from .providers import Outcome, ProviderResult, provider_for
+from app.extensions import db
+from app.jobs import enqueue, get_queue
+from app.jobs.providers import Outcome, ProviderResult, provider_for
+from app.models import Message, MessageStatus
+from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def _claim_at(message_id: int, now):
 
 def deliver_message(message_id: int) -> str | None:
     """Send one due pending message. Returns its new status (None: nothing to do)."""
-    from ..services.messaging import outgoing_for
+    from app.services.messaging import outgoing_for
 
     claim = _claim(message_id)
     if claim is None:
@@ -163,7 +163,7 @@ def _release(message_id: int, claim) -> None:
 def _record(message_id: int, claim, result: ProviderResult, config) -> str | None:
     """Write the outcome of the attempt that claimed the message at `claim`, only if the
     message is still that attempt's (a person or the sweep may have taken it since)."""
-    from ..services.messaging import fall_back, forget_secrets
+    from app.services.messaging import fall_back, forget_secrets
 
     values = {"provider": result.provider or None, "claimed_at": None,
               "last_error": result.error[:1000] if result.error else None,

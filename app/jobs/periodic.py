@@ -46,7 +46,7 @@ def run_due(tasks=None, now=None, force=False) -> dict[str, object]:
         except Exception as exc:
             log.exception("periodic task %s failed", task.name)
             results[task.name] = exc
-            from ..extensions import db
+            from app.extensions import db
 
             db.session.rollback()
     current_app.logger.debug("periodic: %s", results)

@@ -22,7 +22,7 @@ def queue_state(app=None, failed_limit: int = FAILED_SHOWN) -> dict:
     """
     from flask import current_app
 
-    from . import redis_connection
+    from app.jobs import redis_connection
 
     app = app or current_app
     queue_name = app.config.get("RQ_QUEUE") or "default"

@@ -1,7 +1,7 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
-from .accounts import AccountSession
-from .catalog import (
+from app.models.accounts import AccountSession
+from app.models.catalog import (
     MAX_CATEGORY_DEPTH,
     Brand,
     Category,
@@ -13,10 +13,10 @@ from .catalog import (
     Tag,
     product_tag,
 )
-from .content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
-from .members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
-from .messages import Channel, Message, MessageStatus, MessageTemplate
-from .orders import (
+from app.models.content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
+from app.models.members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
+from app.models.messages import Channel, Message, MessageStatus, MessageTemplate
+from app.models.orders import (
     Address,
     CartLine,
     DeliveryMethodSetting,
@@ -30,8 +30,8 @@ from .orders import (
     Refund,
     RegionDeliveryFee,
 )
-from .regions import Region, StaffKind, StaffProfile, staff_region
-from .settings import ShopSettings
+from app.models.regions import Region, StaffKind, StaffProfile, staff_region
+from app.models.settings import ShopSettings
 
 __all__ = [
     "AccountSession", "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand",

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import utcnow
+from app.models.base import utcnow
 
 
 class CartLine(Model):

@@ -11,8 +11,8 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import AccountSession
+from app.extensions import db
+from app.models import AccountSession
 
 SESSION_KEY = "_sv"
 

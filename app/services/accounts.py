@@ -5,10 +5,10 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..platform import sessions
-from ..security import ACCESS, DRIVER_END, SALES_END
-from .errors import ValidationError
+from app.extensions import db
+from app.platform import sessions
+from app.security import ACCESS, DRIVER_END, SALES_END
+from app.services.errors import ValidationError
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 

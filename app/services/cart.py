@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..extensions import db
-from ..models import CartLine, Product, Spec
-from . import pricing
-from .errors import PermissionDenied, ValidationError
+from app.extensions import db
+from app.models import CartLine, Product, Spec
+from app.services import pricing
+from app.services.errors import PermissionDenied, ValidationError
 
 MAX_QUANTITY = 1_000_000
 ADD_ATTEMPTS = 3

@@ -5,8 +5,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from ..extensions import db
-from ..models import (
+from app.extensions import db
+from app.models import (
     MAX_CATEGORY_DEPTH,
     Brand,
     Category,
@@ -17,8 +17,8 @@ from ..models import (
     ProductImage,
     Spec,
 )
-from . import search, uploads
-from .errors import ValidationError
+from app.services import search, uploads
+from app.services.errors import ValidationError
 
 MAX_STOCK = 100_000_000
 MAX_PRICE = Decimal("9999999.99")
@@ -118,7 +118,7 @@ def validate_member_level(level: MemberLevel) -> None:
 
 
 def check_member_level_deletable(level: MemberLevel) -> None:
-    from ..models import Member, ShopSettings
+    from app.models import Member, ShopSettings
 
     members = db.session.scalar(select(func.count(Member.id)).where(Member.level_id == level.id))
     default = db.session.scalar(select(ShopSettings.id).where(
@@ -165,7 +165,7 @@ def check_pack_unit_deletable(unit: PackUnit) -> None:
 
 def save_product(product: Product) -> None:
     """Validate a product's own fields and refresh what is derived from them."""
-    from .content import sanitize_html
+    from app.services.content import sanitize_html
 
     product.name = (product.name or "").strip()
     if not product.name:

@@ -17,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..extensions import db
-from ..models import Address, CartLine, Member, Order, Product, Spec
-from ..platform import ids
-from . import accounts, cart, checkout_rules, pricing, workflow
-from .errors import PermissionDenied, ValidationError
-from .orders_common import Delivery, State, recompute_totals, take_stock
-from .pricing import money
-from .settings import get_settings
+from app.extensions import db
+from app.models import Address, CartLine, Member, Order, Product, Spec
+from app.platform import ids
+from app.services import accounts, cart, checkout_rules, pricing, workflow
+from app.services.errors import PermissionDenied, ValidationError
+from app.services.orders_common import Delivery, State, recompute_totals, take_stock
+from app.services.pricing import money
+from app.services.settings import get_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -250,7 +250,7 @@ def submit(customer, actor, data: dict) -> Order:
         messaging_event = "order_placed_for_you"
     else:
         workflow_messages, messaging_event = {}, "order_submitted"
-    from . import messaging
+    from app.services import messaging
 
     messaging.order_event(messaging_event, order, **workflow_messages)
     try:
@@ -318,7 +318,7 @@ def frequent_specs(user, limit=12) -> list[tuple[Product, Spec, int]]:
     """常购清单: the specs this member orders most, with how many times."""
     from sqlalchemy import func
 
-    from ..models import OrderLine
+    from app.models import OrderLine
 
     rows = db.session.execute(
         select(OrderLine.spec_id, func.count(OrderLine.id).label("n"))

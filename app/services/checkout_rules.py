@@ -6,8 +6,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import (
+from app.extensions import db
+from app.models import (
     DeliveryMethodSetting,
     FreightTemplate,
     OrderLine,
@@ -15,9 +15,9 @@ from ..models import (
     RegionDeliveryFee,
     Spec,
 )
-from .errors import ValidationError
-from .orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS, Delivery, Pay
-from .pricing import money
+from app.services.errors import ValidationError
+from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS, Delivery, Pay
+from app.services.pricing import money
 
 
 def payment_settings() -> dict[str, PaymentMethodSetting]:

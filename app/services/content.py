@@ -5,8 +5,8 @@ from decimal import Decimal, InvalidOperation
 import nh3
 from flask_babel import lazy_gettext as _l
 
-from ..models import Article, ArticleKind, BlockKind, HomeBlock, Store
-from .errors import ValidationError
+from app.models import Article, ArticleKind, BlockKind, HomeBlock, Store
+from app.services.errors import ValidationError
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "s", "h2", "h3", "h4", "ul", "ol",
                 "li", "blockquote", "a", "img", "span", "div", "table", "thead", "tbody", "tr",

@@ -17,12 +17,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
-from ..models import DeliveryPhoto, Order, StaffKind, StaffProfile
-from ..security import DRIVER
-from . import accounts, orders_media, scope, uploads
-from .errors import PermissionDenied, ValidationError
-from .orders_common import State, held_quantity
+from app.extensions import db
+from app.models import DeliveryPhoto, Order, StaffKind, StaffProfile
+from app.security import DRIVER
+from app.services import accounts, orders_media, scope, uploads
+from app.services.errors import PermissionDenied, ValidationError
+from app.services.orders_common import State, held_quantity
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 20

@@ -41,15 +41,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..models.base import utcnow
-from .orders_common import (
+from app.models.base import utcnow
+from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     State,
 )
-from .settings import get_settings
+from app.services.settings import get_settings
 
 CID_FONT = "STSong-Light"
 PAGE = A4

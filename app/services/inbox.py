@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select, update
 
-from ..extensions import db
-from ..models import Channel, Message
-from ..models.base import utcnow
+from app.extensions import db
+from app.models import Channel, Message
+from app.models.base import utcnow
 
 PER_PAGE = 20
 

@@ -5,8 +5,8 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ..extensions import db
-from ..models import (
+from app.extensions import db
+from app.models import (
     CodePurpose,
     Member,
     MemberLevel,
@@ -15,12 +15,12 @@ from ..models import (
     StaffKind,
     StaffProfile,
 )
-from ..models.base import utcnow
-from ..platform import ids
-from ..security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
-from . import accounts, messaging, uploads, verification
-from .errors import NotFound, PermissionDenied, ValidationError
-from .settings import get_settings
+from app.models.base import utcnow
+from app.platform import ids
+from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from app.services import accounts, messaging, uploads, verification
+from app.services.errors import NotFound, PermissionDenied, ValidationError
+from app.services.settings import get_settings
 
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}

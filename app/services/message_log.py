@@ -14,12 +14,12 @@ from flask_babel import to_utc
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..jobs.messages import job_lost
-from ..models import Channel, Message, MessageStatus
-from ..models.base import utcnow
-from ..platform import ids
-from .messaging import EVENTS, secret_events
+from app.extensions import db
+from app.jobs.messages import job_lost
+from app.models import Channel, Message, MessageStatus
+from app.models.base import utcnow
+from app.platform import ids
+from app.services.messaging import EVENTS, secret_events
 
 PAGE_SIZES = (25, 50, 100)
 # Statuses counted exactly (they stay small); delivered ones are counted for a recent

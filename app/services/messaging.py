@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ..extensions import db
-from ..models import Channel, Message, MessageStatus, MessageTemplate
-from ..models.base import utcnow
-from .errors import ValidationError
+from app.extensions import db
+from app.models import Channel, Message, MessageStatus, MessageTemplate
+from app.models.base import utcnow
+from app.services.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -257,8 +257,8 @@ def write_message(event: str, channel: str, recipient: str, params: dict | None 
     The text is rendered now from the event's template, so the log and the in-app list
     show exactly what was meant; the provider template is looked up at sending time, so a
     template fixed in the back office applies to a "retry now"."""
-    from ..jobs import enqueue
-    from ..jobs.messages import deliver_message
+    from app.jobs import enqueue
+    from app.jobs.messages import deliver_message
 
     if channel not in Channel.ALL:
         raise ValueError(f"unknown channel {channel!r}")
@@ -279,7 +279,7 @@ def write_message(event: str, channel: str, recipient: str, params: dict | None 
 
 def outgoing_for(message: Message):
     """The provider's view of a message (the template as it is configured now)."""
-    from ..jobs.providers import Outgoing
+    from app.jobs.providers import Outgoing
 
     template = get_template(message.event, message.channel)
     pairs = (provider_params(message.event, template.param_map, message.params or {},
@@ -294,8 +294,8 @@ def retry_message(message: Message, actor, *, confirmed: bool = False) -> Messag
     An uncertain message may already have arrived, so it is resent only when the person
     confirms they checked (`confirmed`). One conditional UPDATE: two people pressing at
     once, or a job finishing meanwhile, give one resend."""
-    from ..jobs import enqueue
-    from ..jobs.messages import deliver_message
+    from app.jobs import enqueue
+    from app.jobs.messages import deliver_message
 
     if message.status not in MessageStatus.RETRYABLE_BY_HAND:
         raise ValidationError(_l("Only failed or uncertain messages can be sent again."),
@@ -351,7 +351,7 @@ def may_read_secrets(user) -> bool:
     Admin's alone (the embedded `log` provider sends nothing, so that is how one signs up
     on a demo); customer service could otherwise take over an account by asking for a
     password reset and reading its code."""
-    from .accounts import can
+    from app.services.accounts import can
 
     return can(user, "can_read_codes", "MessageLogView")
 
@@ -387,7 +387,7 @@ def tell_customer(event: str, member, params: dict | None = None, *,
 def customer_channel(member, *, account_news: bool = False) -> str:
     """WeChat or SMS for one customer's news. WeChat needs an openid, and is passed over
     while only SMS has a real gateway (WeChat on `log` would reach nobody)."""
-    from ..jobs.providers import provider_name
+    from app.jobs.providers import provider_name
 
     if account_news or not member.wechat_openid:
         return Channel.SMS
@@ -400,7 +400,7 @@ def fall_back(message: Message) -> Message | None:
     """A WeChat message refused for good (no subscription, unknown openid, bad template)
     goes to the customer by SMS instead, once. Called in the transaction that marks it
     failed; returns the SMS written, if any."""
-    from ..models import Member
+    from app.models import Member
 
     if message.channel != Channel.WECHAT or message.user_id is None:
         return None
@@ -438,8 +438,8 @@ def new_order_recipients(order) -> list[tuple[str, int | None]]:
     """(phone, user id) of whom a new order alerts: the customer's own salesman when they
     serve the order's region, otherwise every salesman of the region, otherwise
     customer service (the phone in basic settings)."""
-    from .settings import get_settings
-    from .staff import salesmen_of_region
+    from app.services.settings import get_settings
+    from app.services.staff import salesmen_of_region
 
     salesmen = salesmen_of_region(order.region_id) if order.region_id else []
     own = order.member.own_salesman

@@ -7,9 +7,9 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Article, Brand, Category, Store
-from .storefront import Page
+from app.extensions import db
+from app.models import Article, Brand, Category, Store
+from app.services.storefront import Page
 
 BRANDS_PER_PAGE = 30
 STORES_PER_PAGE = 20

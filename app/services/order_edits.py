@@ -9,13 +9,20 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..models import OrderLine, Spec
-from ..platform import ids
-from . import cart, checkout_rules
-from .errors import ValidationError
-from .orders_common import Delivery, Pay, held_quantity, recompute_totals, return_stock, take_stock
-from .pricing import money
+from app.extensions import db
+from app.models import OrderLine, Spec
+from app.platform import ids
+from app.services import cart, checkout_rules
+from app.services.errors import ValidationError
+from app.services.orders_common import (
+    Delivery,
+    Pay,
+    held_quantity,
+    recompute_totals,
+    return_stock,
+    take_stock,
+)
+from app.services.pricing import money
 
 
 def _line(ctx):

@@ -6,9 +6,9 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
-from ..extensions import db
-from ..models import Order, Spec
-from .pricing import money
+from app.extensions import db
+from app.models import Order, Spec
+from app.services.pricing import money
 
 
 class State:

@@ -3,10 +3,10 @@ the people who may see the order (scope.order_condition); anyone else gets 404."
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Order
-from ..platform import ids
-from . import scope
+from app.extensions import db
+from app.models import Order
+from app.platform import ids
+from app.services import scope
 
 
 def order_folder(order_id: int, kind: str) -> str:

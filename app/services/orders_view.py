@@ -3,10 +3,10 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Order
-from . import scope
-from .orders_common import CUSTOMER_TABS
+from app.extensions import db
+from app.models import Order
+from app.services import scope
+from app.services.orders_common import CUSTOMER_TABS
 
 PER_PAGE = 20
 

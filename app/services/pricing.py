@@ -15,10 +15,10 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import LevelPrice, Member, MemberStatus, Order, Spec
-from ..security import ADMIN, CUSTOMER_SERVICE, SALESMAN
-from . import accounts
+from app.extensions import db
+from app.models import LevelPrice, Member, MemberStatus, Order, Spec
+from app.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
+from app.services import accounts
 
 CENT = Decimal("0.01")
 HIDDEN_TEXT = _l("Wholesale prices visible after approval")
@@ -109,7 +109,7 @@ def driver_money(order: Order, user) -> DriverMoney:
     """What money `user` may see of `order` on a driver page: for the order's own driver,
     the amount to collect of a cash-on-delivery order not paid yet and not delivered yet,
     and the cash they recorded; nothing for any other order or person."""
-    from .orders_common import Pay, State  # orders_common imports this module
+    from app.services.orders_common import Pay, State  # orders_common imports this module
 
     if order.payment_method != Pay.COD or order.driver_id is None \
             or order.driver_id != _driver_id(user):
@@ -129,7 +129,7 @@ def _driver_id(user) -> int | None:
         return None
     cache = g.setdefault("pifa_driver_id", {}) if has_request_context() else {}
     if key not in cache:
-        from .delivery import driver_of  # delivery imports this module (orders_common)
+        from app.services.delivery import driver_of  # delivery imports this module (orders_common)
 
         driver = driver_of(user)
         cache[key] = driver.id if driver is not None else None

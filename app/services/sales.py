@@ -16,12 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import Member, Order, StaffKind, StaffProfile
-from . import pricing, scope
-from .errors import NotFound
-from .orders_common import State
-from .pricing import money
+from app.extensions import db
+from app.models import Member, Order, StaffKind, StaffProfile
+from app.services import pricing, scope
+from app.services.errors import NotFound
+from app.services.orders_common import State
+from app.services.pricing import money
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 20

@@ -9,13 +9,13 @@ order does not exist for that person (404).
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 
-from ..extensions import db
-from ..models import Order, StaffKind, StaffProfile
-from ..platform import ids
-from ..security import ADMIN, CUSTOMER_SERVICE
-from . import accounts
-from .errors import NotFound
-from .orders_common import Delivery, State
+from app.extensions import db
+from app.models import Order, StaffKind, StaffProfile
+from app.platform import ids
+from app.security import ADMIN, CUSTOMER_SERVICE
+from app.services import accounts
+from app.services.errors import NotFound
+from app.services.orders_common import Delivery, State
 
 
 def staff_profile(user, kind: str) -> StaffProfile | None:

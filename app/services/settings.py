@@ -7,11 +7,11 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ShopSettings
-from ..platform import ids
-from . import uploads
-from .errors import ValidationError
+from app.extensions import db
+from app.models import ShopSettings
+from app.platform import ids
+from app.services import uploads
+from app.services.errors import ValidationError
 
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PHONE_RE = re.compile(r"^[0-9+\-() ]{5,20}$")
@@ -77,7 +77,7 @@ def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
             "auto_receive_days")
     level_id = str(data.get("default_level_id") or "").strip()
     if level_id:
-        from ..models import MemberLevel
+        from app.models import MemberLevel
 
         level = db.session.get(MemberLevel, ids.parse_id(level_id) or 0)
         if level is None:

@@ -5,11 +5,11 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Region, StaffKind, StaffProfile
-from ..security import DRIVER, SALESMAN
-from . import accounts
-from .errors import ValidationError
+from app.extensions import db
+from app.models import Region, StaffKind, StaffProfile
+from app.security import DRIVER, SALESMAN
+from app.services import accounts
+from app.services.errors import ValidationError
 
 PLATE_RE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9·\-]{4,7}$")
 ROLE_OF_KIND = {StaffKind.SALESMAN: SALESMAN, StaffKind.DRIVER: DRIVER}
@@ -100,7 +100,7 @@ def salesmen_of_region(region_id: int) -> list[StaffProfile]:
 
 
 def check_region_deletable(region: Region) -> None:
-    from ..models import Member
+    from app.models import Member
 
     in_use = db.session.scalar(select(func.count(Member.id)).where(Member.region_id == region.id))
     if in_use or region.staff:
@@ -109,7 +109,7 @@ def check_region_deletable(region: Region) -> None:
 
 
 def check_staff_deletable(profile: StaffProfile) -> None:
-    from ..models import Member
+    from app.models import Member
 
     customers = db.session.scalar(
         select(func.count(Member.id)).where(Member.own_salesman_id == profile.id))

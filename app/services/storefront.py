@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from ..extensions import db
-from ..models import (
+from app.extensions import db
+from app.models import (
     Article,
     ArticleKind,
     BlockKind,
@@ -23,8 +23,8 @@ from ..models import (
     Tag,
     product_tag,
 )
-from . import catalog, pricing, search
-from .settings import get_settings
+from app.services import catalog, pricing, search
+from app.services.settings import get_settings
 
 PER_PAGE = 20
 # Cards need neither the search text nor the description.

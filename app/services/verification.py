@@ -15,11 +15,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CodePurpose, VerificationCode
-from ..models.base import utcnow
-from . import accounts, messaging
-from .errors import ValidationError
+from app.extensions import db
+from app.models import CodePurpose, VerificationCode
+from app.models.base import utcnow
+from app.services import accounts, messaging
+from app.services.errors import ValidationError
 
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5

@@ -14,14 +14,14 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import OrderEvent, Payment, StaffKind, StaffProfile
-from ..models.base import utcnow
-from ..platform import ids
-from ..security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
-from . import accounts, messaging, refunds, scope
-from .errors import NotFound, PermissionDenied, ValidationError
-from .orders_common import (
+from app.extensions import db
+from app.models import OrderEvent, Payment, StaffKind, StaffProfile
+from app.models.base import utcnow
+from app.platform import ids
+from app.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
+from app.services import accounts, messaging, refunds, scope
+from app.services.errors import NotFound, PermissionDenied, ValidationError
+from app.services.orders_common import (
     Delivery,
     Pay,
     State,
@@ -29,7 +29,7 @@ from .orders_common import (
     recompute_totals,
     return_stock,
 )
-from .pricing import money
+from app.services.pricing import money
 
 # Who acts, as the table names them.
 CUSTOMER = "customer"  # the order's own customer
@@ -234,7 +234,7 @@ def _actor_label(actor, role) -> str:
 
 
 def _state_label(state):
-    from .orders_common import STAFF_LABELS
+    from app.services.orders_common import STAFF_LABELS
 
     return STAFF_LABELS.get(state, state)
 
@@ -293,7 +293,7 @@ def _ship(ctx):
     note = _clean(ctx.data["note"])
     ctx.order.ship_method, ctx.order.ship_note = method, note[:255]
     ctx.remark = note
-    from .orders_common import SHIP_METHOD_LABELS
+    from app.services.orders_common import SHIP_METHOD_LABELS
 
     ctx.message_ctx["order_shipped"] = {"ship": f"{SHIP_METHOD_LABELS[method]}：{note}"}
     ctx.event_data["ship"] = {"method": method, "note": note}
@@ -392,7 +392,7 @@ def _has_lines(ctx):
 
 
 def _refund_request(ctx):
-    from ..models import Refund
+    from app.models import Refund
 
     order = ctx.order
     if _refund_waiting(order):
@@ -457,7 +457,7 @@ def _refund_decision(ctx):
 
 
 def _edit(ctx):
-    from . import order_edits
+    from app.services import order_edits
 
     order_edits.apply_edit(ctx)
 
@@ -492,7 +492,7 @@ def drivers_for(order) -> list[tuple[StaffProfile, int]]:
     """Drivers of the order's region with their current load (assigned or delivering)."""
     from sqlalchemy import func
 
-    from ..models import Order, Region
+    from app.models import Order, Region
 
     load = (select(Order.driver_id, func.count(Order.id).label("n"))
             .where(Order.state.in_([State.ASSIGNED, State.DELIVERING]))
@@ -509,8 +509,8 @@ def auto_receive_shipped() -> int:
     """Periodic: shipped orders older than the setting's days count as received."""
     from datetime import timedelta
 
-    from ..models import Order
-    from .settings import get_settings
+    from app.models import Order
+    from app.services.settings import get_settings
 
     days = get_settings().auto_receive_days or 7
     cutoff = utcnow() - timedelta(days=days)

@@ -5,34 +5,34 @@ import contextlib
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..services.errors import DomainError
-from ..services.settings import get_settings, settings_without_database
+from app.extensions import db
+from app.services.errors import DomainError
+from app.services.settings import get_settings, settings_without_database
 
 
 def register_views(appbuilder) -> None:
-    from .admin import register
+    from app.views.admin import register
 
     register(appbuilder)
 
 
 def register_blueprints(app) -> None:
-    from .auth import bp as auth_bp
-    from .driver import bp as driver_bp
-    from .health import bp as health_bp
-    from .media import bp as media_bp
-    from .member import bp as member_bp
-    from .sales import bp as sales_bp
-    from .shop import bp as shop_bp
+    from app.views.auth import bp as auth_bp
+    from app.views.driver import bp as driver_bp
+    from app.views.health import bp as health_bp
+    from app.views.media import bp as media_bp
+    from app.views.member import bp as member_bp
+    from app.views.sales import bp as sales_bp
+    from app.views.shop import bp as shop_bp
 
     for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
         app.register_blueprint(bp)
 
-    from .admin.params import check_fab_request
+    from app.views.admin.params import check_fab_request
 
     app.before_request(check_fab_request)
 
-    from ..services.uploads import thumb_key_of
+    from app.services.uploads import thumb_key_of
 
     app.add_template_filter(thumb_key_of, "thumb")
     app.add_template_filter(_localtime, "localtime")

@@ -5,8 +5,8 @@ import functools
 from flask import abort
 from flask_login import current_user
 
-from ..security import ACCESS
-from ..services import accounts
+from app.security import ACCESS
+from app.services import accounts
 
 
 def requires(view_name: str, permission: str = ACCESS):
@@ -16,7 +16,7 @@ def requires(view_name: str, permission: str = ACCESS):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                from . import login_redirect
+                from app.views import login_redirect
 
                 return login_redirect()
             if not accounts.can(current_user, permission, view_name):
@@ -32,7 +32,7 @@ def signed_in(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            from . import login_redirect
+            from app.views import login_redirect
 
             return login_redirect()
         return fn(*args, **kwargs)

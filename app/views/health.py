@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from ..extensions import db
-from ..jobs import redis_connection
+from app.extensions import db
+from app.jobs import redis_connection
 
 bp = Blueprint("health", __name__)
 

@@ -18,7 +18,7 @@ def add(appbuilder, view, name, label, category, icon=None):
 
 
 def register(appbuilder) -> None:
-    from .catalog import (
+    from app.views.admin.catalog import (
         BrandView,
         CategoryView,
         MemberLevelView,
@@ -26,12 +26,17 @@ def register(appbuilder) -> None:
         ProductView,
         TagView,
     )
-    from .content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
-    from .members import MemberView
-    from .messages import MessageLogView, MessageTemplateView, QueueStateView
-    from .ordering import FreightTemplateView, OrderListView, OrderSettingsView, RegionFeeView
-    from .regions import RegionView, StaffProfileView
-    from .settings import SettingsView
+    from app.views.admin.content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
+    from app.views.admin.members import MemberView
+    from app.views.admin.messages import MessageLogView, MessageTemplateView, QueueStateView
+    from app.views.admin.ordering import (
+        FreightTemplateView,
+        OrderListView,
+        OrderSettingsView,
+        RegionFeeView,
+    )
+    from app.views.admin.regions import RegionView, StaffProfileView
+    from app.views.admin.settings import SettingsView
 
     add(appbuilder, ProductView, "Products", _l("Products"), CATALOG, "fa-cube")
     add(appbuilder, CategoryView, "Categories", _l("Categories"), CATALOG, "fa-sitemap")

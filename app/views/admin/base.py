@@ -11,8 +11,8 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
-from ...extensions import db
-from ...services.errors import DomainError
+from app.extensions import db
+from app.services.errors import DomainError
 
 
 def show_datetime(value):

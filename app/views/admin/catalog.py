@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length
 
-from ...extensions import db
-from ...models import (
+from app.extensions import db
+from app.models import (
     Brand,
     Category,
     Member,
@@ -36,10 +36,10 @@ from ...models import (
     Tag,
     product_tag,
 )
-from ...services import catalog, uploads
-from ...services.content import sanitize_html
-from ...services.errors import DomainError
-from .base import PifaModelView
+from app.services import catalog, uploads
+from app.services.content import sanitize_html
+from app.services.errors import DomainError
+from app.views.admin.base import PifaModelView
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 IMAGE_HELP = _l("JPEG, PNG or WebP.")

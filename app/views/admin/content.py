@@ -12,19 +12,10 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
-from ...extensions import db
-from ...models import (
-    Article,
-    ArticleKind,
-    BlockKind,
-    Brand,
-    HomeBlock,
-    HomeBlockItem,
-    Store,
-    Tag,
-)
-from ...services import content, uploads
-from .catalog import (
+from app.extensions import db
+from app.models import Article, ArticleKind, BlockKind, Brand, HomeBlock, HomeBlockItem, Store, Tag
+from app.services import content, uploads
+from app.views.admin.catalog import (
     HTML_HELP,
     AdminModelView,
     ImageUploadMixin,

@@ -3,9 +3,9 @@
 from flask_appbuilder import IndexView, expose, has_access
 from sqlalchemy import func, select
 
-from ...extensions import db
-from ...models import Member, MemberStatus
-from ...services import message_log
+from app.extensions import db
+from app.models import Member, MemberStatus
+from app.services import message_log
 
 
 class AdminIndexView(IndexView):

@@ -11,12 +11,12 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Member, MemberLevel, StaffKind, StaffProfile
-from ...services import accounts, members
-from ...services.errors import DomainError
-from ...services.settings import get_settings
-from .base import PifaModelView
+from app.extensions import db
+from app.models import Member, MemberLevel, StaffKind, StaffProfile
+from app.services import accounts, members
+from app.services.errors import DomainError
+from app.services.settings import get_settings
+from app.views.admin.base import PifaModelView
 
 
 def _review_link(member_id):

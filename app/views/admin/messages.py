@@ -15,16 +15,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ...extensions import db
-from ...jobs.messages import GAVE_UP, NO_ANSWER
-from ...jobs.providers import provider_name
-from ...jobs.state import queue_state
-from ...models import Channel, Message, MessageStatus
-from ...models.base import utcnow
-from ...platform import ids
-from ...services import message_log, messaging
-from ...services.accounts import display_name
-from ...services.errors import DomainError
+from app.extensions import db
+from app.jobs.messages import GAVE_UP, NO_ANSWER
+from app.jobs.providers import provider_name
+from app.jobs.state import queue_state
+from app.models import Channel, Message, MessageStatus
+from app.models.base import utcnow
+from app.platform import ids
+from app.services import message_log, messaging
+from app.services.accounts import display_name
+from app.services.errors import DomainError
 
 SHORT_BODY = 60  # characters of the content shown in the list
 

@@ -21,8 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import StringField
 
-from ...extensions import db
-from ...models import (
+from app.extensions import db
+from app.models import (
     FreightTemplate,
     Member,
     Order,
@@ -31,8 +31,8 @@ from ...models import (
     StaffKind,
     StaffProfile,
 )
-from ...platform import ids
-from ...services import (
+from app.platform import ids
+from app.services import (
     accounts,
     checkout_rules,
     delivery_note,
@@ -41,8 +41,8 @@ from ...services import (
     scope,
     workflow,
 )
-from ...services.errors import DomainError
-from ...services.orders_common import (
+from app.services.errors import DomainError
+from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
@@ -52,7 +52,7 @@ from ...services.orders_common import (
     Pay,
     State,
 )
-from .base import PifaModelView
+from app.views.admin.base import PifaModelView
 
 PAGE_SIZES = (25, 50, 100)
 REFUND_LABELS = {"requested": _l("Refund requested"), "approved": _l("Refund approved"),

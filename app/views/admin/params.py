@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict
 
-from ...platform import ids
+from app.platform import ids
 
 PAGE_ARG = re.compile(r"^page_(.+)$")
 SIZE_ARG = re.compile(r"^psize_(.+)$")

@@ -5,9 +5,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
-from ...models import Region, StaffKind, StaffProfile
-from ...services import staff as staff_service
-from .base import PifaModelView
+from app.models import Region, StaffKind, StaffProfile
+from app.services import staff as staff_service
+from app.views.admin.base import PifaModelView
 
 KIND_CHOICES = [(StaffKind.SALESMAN, _l("Salesman")), (StaffKind.DRIVER, _l("Driver"))]
 

@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, FileField, SelectField, StringField, TextAreaField
 
-from ...extensions import db
-from ...models import MemberLevel
-from ...services import settings as settings_service
-from ...services.errors import DomainError
+from app.extensions import db
+from app.models import MemberLevel
+from app.services import settings as settings_service
+from app.services.errors import DomainError
 
 
 class SettingsForm(FlaskForm):

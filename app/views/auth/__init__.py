@@ -22,11 +22,11 @@ from werkzeug.security import check_password_hash
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ...extensions import limiter
-from ...models import CodePurpose
-from ...platform import ids, sessions
-from ...services import accounts, members, verification
-from ...services.errors import DomainError, ValidationError
+from app.extensions import limiter
+from app.models import CodePurpose
+from app.platform import ids, sessions
+from app.services import accounts, members, verification
+from app.services.errors import DomainError, ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -10,17 +10,17 @@ returns (the cash to collect); templates render nothing else of prices.
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from ...models.base import utcnow
-from ...platform import ids
-from ...security import DRIVER_END
-from ...services import delivery, pricing
-from ...services.orders_common import (
+from app.models.base import utcnow
+from app.platform import ids
+from app.security import DRIVER_END
+from app.services import delivery, pricing
+from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     STAFF_LABELS,
 )
-from ..guards import requires
+from app.views.guards import requires
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
 TAB_DEFAULT = delivery.TAB_KEYS[0]
@@ -63,4 +63,4 @@ def loading():
                            load=delivery.loading_list(current_user), now=utcnow())
 
 
-from . import orders  # noqa: E402,F401  (routes on bp)
+from app.views.driver import orders  # noqa: E402,F401  (routes on bp)

@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ...extensions import db
-from ...security import DRIVER_END
-from ...services import delivery, pricing, scope, workflow
-from ...services.errors import DomainError, NotFound
-from ...services.orders_common import held_quantity
-from ...services.uploads import thumb_key_of
-from ..guards import requires
-from . import bp
+from app.extensions import db
+from app.security import DRIVER_END
+from app.services import delivery, pricing, scope, workflow
+from app.services.errors import DomainError, NotFound
+from app.services.orders_common import held_quantity
+from app.services.uploads import thumb_key_of
+from app.views.driver import bp
+from app.views.guards import requires
 
 
 def _order(order_no):

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Region
-from ...platform import ids
-from ...services import inbox, members
-from ...services.errors import DomainError
-from ..guards import signed_in
+from app.extensions import db
+from app.models import Region
+from app.platform import ids
+from app.services import inbox, members
+from app.services.errors import DomainError
+from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")
 

@@ -12,20 +12,20 @@ import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from ...models import StaffKind
-from ...platform import ids
-from ...security import SALES_END
-from ...services import members, sales
-from ...services.orders_common import (
+from app.models import StaffKind
+from app.platform import ids
+from app.security import SALES_END
+from app.services import members, sales
+from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
-from ...services.pricing import HIDDEN_TEXT
-from ...services.staff import staff_of
-from ..guards import requires
+from app.services.pricing import HIDDEN_TEXT
+from app.services.staff import staff_of
+from app.views.guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
@@ -95,4 +95,4 @@ def qr_image(fmt):
     return resp
 
 
-from . import customers, orders  # noqa: E402,F401  (routes on bp)
+from app.views.sales import customers, orders  # noqa: E402,F401  (routes on bp)

@@ -13,14 +13,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...extensions import db
-from ...platform import ids
-from ...security import SALES_END
-from ...services import cart, checkout, pricing, sales, scope, storefront
-from ...services.errors import DomainError, NotFound
-from ...services.settings import get_settings
-from ..guards import requires
-from . import bp
+from app.extensions import db
+from app.platform import ids
+from app.security import SALES_END
+from app.services import cart, checkout, pricing, sales, scope, storefront
+from app.services.errors import DomainError, NotFound
+from app.services.settings import get_settings
+from app.views.guards import requires
+from app.views.sales import bp
 
 QTY_FIELD = re.compile(r"^qty_(\d{1,9})$")
 RESULTS_PER_PAGE = 10

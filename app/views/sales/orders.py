@@ -10,9 +10,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ...extensions import db
-from ...security import SALES_END
-from ...services import (
+from app.extensions import db
+from app.security import SALES_END
+from app.services import (
     checkout_rules,
     order_history,
     pricing,
@@ -22,10 +22,10 @@ from ...services import (
     storefront,
     workflow,
 )
-from ...services.errors import DomainError, NotFound
-from ...services.orders_common import held_quantity
-from ..guards import requires
-from . import bp
+from app.services.errors import DomainError, NotFound
+from app.services.orders_common import held_quantity
+from app.views.guards import requires
+from app.views.sales import bp
 
 # The actions this page offers, and the form fields each hands to workflow.apply.
 ACTION_FIELDS = {

@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Member
-from ...platform import ids
-from ...services import accounts, cart, content, inbox, members, pricing, storefront, uploads
-from ...services.errors import ValidationError
-from ..guards import signed_in
+from app.extensions import db
+from app.models import Member
+from app.platform import ids
+from app.services import accounts, cart, content, inbox, members, pricing, storefront, uploads
+from app.services.errors import ValidationError
+from app.views.guards import signed_in
 
 bp = Blueprint("shop", __name__)
 
@@ -111,7 +111,7 @@ def packing(unit) -> str:
 @signed_in
 def me():
     member = db.session.scalar(select(Member).where(Member.user_id == current_user.id))
-    from ...services import orders_view
+    from app.services import orders_view
 
     return render_template("shop/me.html", tab="me", member=member,
                            name=accounts.display_name(current_user),
@@ -120,4 +120,4 @@ def me():
                            order_counts=orders_view.tab_counts(current_user) if member else {})
 
 
-from . import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)
+from app.views.shop import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)

@@ -2,9 +2,9 @@
 
 from flask import abort, render_template, request
 
-from ...services import navigation as lookups
-from ...services import search, storefront
-from . import bp, page_arg, price_access
+from app.services import navigation as lookups
+from app.services import search, storefront
+from app.views.shop import bp, page_arg, price_access
 
 
 @bp.route("/")

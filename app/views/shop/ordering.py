@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...extensions import db
-from ...platform import ids
-from ...services import cart, storefront
-from ...services.errors import DomainError
-from . import bp, price_access
-from .browse import product_page
+from app.extensions import db
+from app.platform import ids
+from app.services import cart, storefront
+from app.services.errors import DomainError
+from app.views.shop import bp, price_access
+from app.views.shop.browse import product_page
 
 QTY_FIELD = re.compile(r"^qty_(\d{1,9})$")
 

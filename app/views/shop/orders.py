@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...extensions import db
-from ...platform import ids
-from ...services import (
+from app.extensions import db
+from app.platform import ids
+from app.services import (
     checkout,
     members,
     order_history,
@@ -18,8 +18,8 @@ from ...services import (
     scope,
     workflow,
 )
-from ...services.errors import DomainError
-from ...services.orders_common import (
+from app.services.errors import DomainError
+from app.services.orders_common import (
     CUSTOMER_LABELS,
     CUSTOMER_TABS,
     DELIVERY_LABELS,
@@ -28,8 +28,8 @@ from ...services.orders_common import (
     SHIP_METHOD_LABELS,
     held_quantity,
 )
-from ..guards import signed_in
-from . import bp
+from app.views.guards import signed_in
+from app.views.shop import bp
 
 
 @bp.context_processor
@@ -72,7 +72,7 @@ def _checkout_page(values: dict, error=None, status=200):
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
     state = checkout.form_state(current_user, member, values)
-    from ...services.settings import get_settings
+    from app.services.settings import get_settings
 
     return render_template(
         "shop/checkout.html", tab="cart", view=view, **state, member=member, values=values,
@@ -162,7 +162,7 @@ def order_refund(order_no):
     if request.method == "POST":
         lines = [{"line_id": line.id, "quantity": request.form.get(f"qty_{line.id}") or "0"}
                  for line in found.lines]
-        from ...services import uploads
+        from app.services import uploads
 
         stored = []
         try:

@@ -2,8 +2,8 @@
 
 from flask import abort, render_template
 
-from ...services import navigation as lookups
-from . import bp, page_arg
+from app.services import navigation as lookups
+from app.views.shop import bp, page_arg
 
 
 @bp.route("/stores")
