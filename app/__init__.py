@@ -88,7 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (every table on the metadata before FAB maps users)
     from app.jobs import init_jobs
-    from app.security import PifaAppBuilder
+    from app.platform.security import PifaAppBuilder
     from app.views import register_blueprints, register_views
 
     db.init_app(app)

@@ -13,7 +13,7 @@ pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
 def sync_roles_command():
     """Create the roles and permissions declared in app/security.py (idempotent)."""
     from app.extensions import db
-    from app.security import sync_roles
+    from app.platform.security import sync_roles
 
     counts = sync_roles(current_app.appbuilder)
     db.session.commit()
@@ -37,9 +37,9 @@ def seed_demo_command():
 def create_admin_command(mobile, name, password):
     """Create an Admin account signed in by its mobile number."""
     from app.extensions import db
-    from app.security import ADMIN
-    from app.services import accounts
-    from app.services.errors import DomainError
+    from app.platform import accounts
+    from app.platform.errors import DomainError
+    from app.platform.security import ADMIN
 
     try:
         accounts.create_account(mobile, name, password, [ADMIN])

@@ -36,16 +36,17 @@ from app.models import (
     Product,
     ProductImage,
     Region,
-    ShopSettings,
     Spec,
     StaffKind,
     StaffProfile,
     Store,
     Tag,
 )
-from app.models.base import utcnow
-from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
-from app.services import accounts, catalog, checkout, content, staff, uploads
+from app.platform import accounts, uploads
+from app.platform.models import ShopSettings
+from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from app.platform.time import utcnow
+from app.services import catalog, checkout, content, staff
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 

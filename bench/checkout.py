@@ -73,7 +73,7 @@ def redis_url() -> str:
 def build(url):
     from app import create_app
     from app.extensions import db
-    from app.security import sync_roles
+    from app.platform.security import sync_roles
     from bench.web import table_with_rows
 
     app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": redis_url(),
@@ -101,7 +101,8 @@ def seed(app, buyers):
     (their own salesman, so a submit alerts exactly one person: three outbox rows)."""
     from app.extensions import db
     from app.models import Member, MemberLevel, PackUnit, Product, Region, Spec, StaffProfile
-    from app.services import accounts, staff
+    from app.platform import accounts
+    from app.services import staff
 
     with app.app_context():
         region = Region(name="海口", sort_order=1)
@@ -166,12 +167,12 @@ def submit_core(app, user):
         PackUnit,
         PaymentMethodSetting,
         Product,
-        ShopSettings,
         Spec,
         StaffProfile,
     )
-    from app.models.base import utcnow
     from app.models.regions import staff_region
+    from app.platform.models import ShopSettings
+    from app.platform.time import utcnow
     from app.services.messaging import EVENTS
     from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS
 

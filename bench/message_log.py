@@ -30,7 +30,7 @@ PASSWORD = "bench2026x"  # noqa: S105
 
 def build(url):
     from app.extensions import db
-    from app.services import accounts
+    from app.platform import accounts
     from bench.web import fresh_app
 
     app = fresh_app(url, "bench/message_log.py", "message")

@@ -34,7 +34,8 @@ def build(url):
 def seed_people(app):
     from app.extensions import db
     from app.models import Member, Region, StaffProfile
-    from app.services import accounts, staff
+    from app.platform import accounts
+    from app.services import staff
 
     with app.app_context():
         regions = [Region(name=n, sort_order=i) for i, n in enumerate(("海口", "三亚", "琼海"))]

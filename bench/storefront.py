@@ -114,7 +114,7 @@ def create_schema(app) -> None:
     import flask_migrate
 
     from app.extensions import db
-    from app.security import sync_roles
+    from app.platform.security import sync_roles
 
     with app.app_context():
         flask_migrate.upgrade()
@@ -135,12 +135,12 @@ def seed(app, n_products: int, rng: random.Random) -> dict:
         PackUnit,
         Product,
         ProductImage,
-        ShopSettings,
         Spec,
         Tag,
         product_tag,
     )
-    from app.models.base import utcnow
+    from app.platform.models import ShopSettings
+    from app.platform.time import utcnow
     from app.services import search
 
     counts = {}
@@ -274,9 +274,9 @@ def create_member(app) -> int:
 
     from app.extensions import db
     from app.models import Member, MemberLevel, MemberStatus, Region
-    from app.models.base import utcnow
-    from app.security import CUSTOMER
-    from app.services import accounts
+    from app.platform import accounts
+    from app.platform.security import CUSTOMER
+    from app.platform.time import utcnow
 
     with app.app_context():
         region = Region(name="海口", sort_order=1, active=True)

@@ -44,7 +44,7 @@ def _rss() -> int:
 def _child(kind, data, media, runs, queue):
     if kind == "ours":
         from app import create_app
-        from app.services import uploads
+        from app.platform import uploads
 
         app = create_app({"TESTING": True, "MEDIA_ROOT": media,
                           "SQLALCHEMY_DATABASE_URI": "sqlite://"})

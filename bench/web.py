@@ -15,7 +15,7 @@ def fresh_app(url: str, script: str, table: str):
 
     from app import create_app
     from app.extensions import db
-    from app.security import sync_roles
+    from app.platform.security import sync_roles
 
     app = create_app({"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "",
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

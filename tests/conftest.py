@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.security import sync_roles
+from app.platform.security import sync_roles
 
 CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -126,7 +126,7 @@ class Factory:
         return f"139{uuid.uuid4().int % 10**4:04d}{self._n:04d}"
 
     def user(self, *roles, mobile=None, name="测试用户", password=PASSWORD, active=True):
-        from app.services import accounts
+        from app.platform import accounts
 
         with self.app.app_context():
             user = accounts.create_account(mobile or self.mobile(), name, password, list(roles))
@@ -167,7 +167,7 @@ class Factory:
 
     def member(self, region=None, status="approved", mobile=None, shop="测试酒店"):
         from app.models import Member
-        from app.security import CUSTOMER
+        from app.platform.security import CUSTOMER
 
         user = self.user(CUSTOMER, mobile=mobile)
         if region is None:

@@ -23,7 +23,7 @@ from app.models import (
     Spec,
     Tag,
 )
-from app.security import CUSTOMER_SERVICE
+from app.platform.security import CUSTOMER_SERVICE
 from app.services import catalog
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes, upload

@@ -12,9 +12,9 @@ from app import create_app
 from app.extensions import db
 from app.jobs.messages import GAVE_UP, NO_ANSWER
 from app.models import Channel, Message, MessageStatus, MessageTemplate
-from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
+from app.platform.errors import ValidationError
+from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
 from app.services import messaging
-from app.services.errors import ValidationError
 from tests.conftest import app_config, csrf_token, login
 
 

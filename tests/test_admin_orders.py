@@ -25,7 +25,8 @@ from app.models import (
     RegionDeliveryFee,
     Spec,
 )
-from app.services import cart, checkout, orders_media, uploads, workflow
+from app.platform import uploads
+from app.services import cart, checkout, orders_media, workflow
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.security import (
+from app.platform.security import (
     CUSTOMER,
     CUSTOMER_SERVICE,
     DRIVER,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.security import CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
+from app.platform.security import CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
 from tests import catalog_factory as cf
 from tests.conftest import csrf_token, login
 

@@ -21,8 +21,8 @@ from app.models import (
     RegionDeliveryFee,
     Spec,
 )
+from app.platform.errors import NotFound, ValidationError
 from app.services import cart, checkout, checkout_rules, scope
-from app.services.errors import NotFound, ValidationError
 from tests import catalog_factory as cf
 from tests.conftest import TEST_DATABASE_URL, app_config
 from tests.order_factory import World
@@ -70,7 +70,7 @@ def test_submit_creates_one_pending_order_with_snapshot_and_messages(world):
 
 
 def test_new_order_alert_goes_to_customer_service_without_salesman(app, ctx, make):
-    from app.models import ShopSettings
+    from app.platform.models import ShopSettings
 
     region = make.region(name="琼海")
     ref = make.member(region=region)

@@ -98,12 +98,13 @@ def test_demo_data_is_idempotent(app, ctx):
         Product,
         ProductImage,
         Region,
-        ShopSettings,
         Spec,
         StaffProfile,
         Store,
     )
-    from app.services import pricing, storefront, uploads
+    from app.platform import uploads
+    from app.platform.models import ShopSettings
+    from app.services import pricing, storefront
 
     tables = (Region, StaffProfile, Member, MemberLevel, Category, Brand, PackUnit, Product,
               Spec, LevelPrice, ProductImage, Article, Store, HomeBlock)

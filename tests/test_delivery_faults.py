@@ -25,7 +25,7 @@ from app.extensions import db
 from app.jobs import get_queue
 from app.jobs.messages import NO_ANSWER, sweep_pending_messages
 from app.models import Channel, Message, MessageStatus
-from app.models.base import utcnow
+from app.platform.time import utcnow
 from app.services import messaging
 from tests.conftest import CI, app_config, csrf_token, login
 from tests.order_factory import World

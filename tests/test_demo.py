@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from app import demo
 from app.extensions import db
 from app.models import Address, Member, MemberStatus, Order, OrderLine, PackUnit, Product, Spec
-from app.services import accounts, delivery
+from app.platform import accounts
+from app.services import delivery
 
 LEGACY = {v: k for k, v in demo.LEGACY_PACKS.items()}  # new key -> the old packing
 

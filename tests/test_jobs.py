@@ -14,7 +14,7 @@ from app.extensions import db
 from app.jobs import enqueue, get_queue
 from app.jobs.periodic import PeriodicTask, run_due
 from app.models import Channel, Message, MessageStatus
-from app.models.base import utcnow
+from app.platform.time import utcnow
 from app.services.messaging import write_message
 from tests import jobs_probe
 from tests.conftest import app_config

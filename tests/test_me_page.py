@@ -13,7 +13,7 @@ from flask import render_template
 
 from app.extensions import db
 from app.models import Member
-from app.security import CUSTOMER_SERVICE, DRIVER
+from app.platform.security import CUSTOMER_SERVICE, DRIVER
 from tests.conftest import login
 
 

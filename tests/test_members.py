@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, MemberLevel, Message, VerificationCode
-from app.services import accounts
+from app.platform import accounts
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 
@@ -202,7 +202,7 @@ def test_profile_needs_both_photos_and_stores_them_clean(app, make):
     with app.app_context():
         member = db.session.get(Member, ref.id)
         assert member.status == "pending" and member.shop_photo.startswith("private/")
-        from app.services.uploads import get_storage, thumb_key_of
+        from app.platform.uploads import get_storage, thumb_key_of
 
         data = get_storage().read(member.shop_photo)
         photo = Image.open(io.BytesIO(data))
@@ -257,7 +257,7 @@ def test_private_photos_only_for_the_member_and_staff_who_may_see_them(app, make
         "customer service": (make.user("CustomerService"), 200),
         "admin": (make.user("Admin"), 200),
     }
-    from app.services.uploads import thumb_key_of
+    from app.platform.uploads import thumb_key_of
 
     for who, (subject, expected) in viewers.items():
         if not hasattr(subject, "get"):

@@ -13,9 +13,9 @@ from app.extensions import db
 from app.jobs.messages import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
 from app.jobs.providers import wechat as wechat_provider
 from app.models import Channel, Member, Message, MessageStatus, MessageTemplate
-from app.models.base import utcnow
+from app.platform.errors import ValidationError
+from app.platform.time import utcnow
 from app.services import members, messaging, workflow
-from app.services.errors import ValidationError
 from tests.order_factory import World
 from tests.standins.tencent_sms import TencentSmsStandIn
 from tests.standins.wechat import WeChatStandIn

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.security import ROLE_NAMES, sync_roles
+from app.platform.security import ROLE_NAMES, sync_roles
 from tests.conftest import TEST_DATABASE_URL, app_config, need
 
 

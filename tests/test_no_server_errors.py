@@ -29,7 +29,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.extensions import db
 from app.models import Article, HomeBlock, Message, ProductImage, Store
-from app.services import orders_media, uploads
+from app.platform import uploads
+from app.services import orders_media
 from tests import catalog_factory as cf
 from tests.conftest import login
 from tests.images import image_bytes
@@ -142,7 +143,7 @@ def walk(app, make):
     yield clients, values
     app.config["WTF_CSRF_ENABLED"] = True
     with app.app_context():  # roles and permissions outlive a test: put them back
-        from app.security import sync_roles
+        from app.platform.security import sync_roles
 
         sm = app.appbuilder.sm
         for role in [r for r in sm.get_all_roles() if r.name == "WalkRole"]:

@@ -10,7 +10,8 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.models import DeliveryPhoto, Member, Message, Order
-from app.services import cart, checkout, orders_media, uploads, workflow
+from app.platform import uploads
+from app.services import cart, checkout, orders_media, workflow
 from app.services.orders_common import CUSTOMER_LABELS
 from tests.conftest import login
 from tests.images import image_bytes

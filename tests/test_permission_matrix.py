@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.models import Article, Brand, Category, DeliveryPhoto, Order, Product
-from app.services import orders_media, uploads
+from app.platform import uploads
+from app.services import orders_media
 from tests import catalog_factory as cf
 from tests.conftest import login
 from tests.images import image_bytes

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CartLine, Category, Member, PackUnit, Product, Spec
+from app.platform.errors import PermissionDenied, ValidationError
 from app.services import cart, catalog, pricing, search
-from app.services.errors import PermissionDenied, ValidationError
 from tests import catalog_factory as cf
 
 

@@ -5,9 +5,10 @@ import os
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Region, ShopSettings, StaffProfile
-from app.security import DRIVER, SALESMAN
-from app.services import accounts
+from app.models import Region, StaffProfile
+from app.platform import accounts
+from app.platform.models import ShopSettings
+from app.platform.security import DRIVER, SALESMAN
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes, upload
 

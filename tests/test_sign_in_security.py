@@ -59,7 +59,7 @@ def test_signing_out_ends_the_sessions_on_other_devices(app, make):
 
 
 def test_a_password_reset_ends_every_session(app, client, make):
-    from app.services import accounts
+    from app.platform import accounts
 
     member = make.member()
     login(client, member.mobile)
@@ -86,7 +86,7 @@ def test_own_password_change_keeps_this_session_and_ends_the_others(app, make):
 
 
 def test_disabling_ends_sessions_and_enabling_does_not_bring_them_back(app, client, make):
-    from app.services import accounts
+    from app.platform import accounts
 
     member = make.member()
     login(client, member.mobile)

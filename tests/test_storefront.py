@@ -26,11 +26,11 @@ from app.models import (
     MemberLevel,
     PackUnit,
     Product,
-    ShopSettings,
     Spec,
     Store,
 )
-from app.security import ADMIN
+from app.platform.models import ShopSettings
+from app.platform.security import ADMIN
 from app.services import catalog
 from tests.conftest import csrf_token, login
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 
-from app.services import uploads
-from app.services.errors import ValidationError
+from app.platform import uploads
+from app.platform.errors import ValidationError
 from tests.images import image_bytes
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Message, Order, OrderEvent, Spec
+from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.services import workflow
-from app.services.errors import NotFound, PermissionDenied, ValidationError
 from tests.conftest import login
 from tests.order_factory import World
 

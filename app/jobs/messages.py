@@ -33,7 +33,7 @@ from app.extensions import db
 from app.jobs import enqueue, get_queue
 from app.jobs.providers import Outcome, ProviderResult, provider_for
 from app.models import Message, MessageStatus
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 log = logging.getLogger(__name__)
 

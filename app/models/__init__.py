@@ -1,6 +1,5 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
-from app.models.accounts import AccountSession
 from app.models.catalog import (
     MAX_CATEGORY_DEPTH,
     Brand,
@@ -31,7 +30,7 @@ from app.models.orders import (
     RegionDeliveryFee,
 )
 from app.models.regions import Region, StaffKind, StaffProfile, staff_region
-from app.models.settings import ShopSettings
+from app.platform.models import AccountSession, ShopSettings
 
 __all__ = [
     "AccountSession", "MAX_CATEGORY_DEPTH", "Article", "ArticleKind", "BlockKind", "Brand",

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 MAX_CATEGORY_DEPTH = 3
 

@@ -4,7 +4,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 
 class ArticleKind:

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 
 class CartLine(Model):

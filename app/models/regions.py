@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 staff_region = Table(
     "staff_region",

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import AccountSession
+from app.platform.models import AccountSession
 
 SESSION_KEY = "_sv"
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import CartLine, Product, Spec
+from app.platform.errors import PermissionDenied, ValidationError
 from app.services import pricing
-from app.services.errors import PermissionDenied, ValidationError
 
 MAX_QUANTITY = 1_000_000
 ADD_ATTEMPTS = 3

@@ -17,8 +17,9 @@ from app.models import (
     ProductImage,
     Spec,
 )
-from app.services import search, uploads
-from app.services.errors import ValidationError
+from app.platform import uploads
+from app.platform.errors import ValidationError
+from app.services import search
 
 MAX_STOCK = 100_000_000
 MAX_PRICE = Decimal("9999999.99")
@@ -118,7 +119,8 @@ def validate_member_level(level: MemberLevel) -> None:
 
 
 def check_member_level_deletable(level: MemberLevel) -> None:
-    from app.models import Member, ShopSettings
+    from app.models import Member
+    from app.platform.models import ShopSettings
 
     members = db.session.scalar(select(func.count(Member.id)).where(Member.level_id == level.id))
     default = db.session.scalar(select(ShopSettings.id).where(

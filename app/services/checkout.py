@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -19,14 +18,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Address, CartLine, Member, Order, Product, Spec
-from app.platform import ids
-from app.services import accounts, cart, checkout_rules, pricing, workflow
-from app.services.errors import PermissionDenied, ValidationError
+from app.platform import accounts, ids
+from app.platform.errors import PermissionDenied, ValidationError
+from app.platform.settings import get_settings
+from app.platform.time import SHANGHAI
+from app.services import cart, checkout_rules, pricing, workflow
 from app.services.orders_common import Delivery, State, recompute_totals, take_stock
 from app.services.pricing import money
-from app.services.settings import get_settings
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 

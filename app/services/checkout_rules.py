@@ -15,7 +15,7 @@ from app.models import (
     RegionDeliveryFee,
     Spec,
 )
-from app.services.errors import ValidationError
+from app.platform.errors import ValidationError
 from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS, Delivery, Pay
 from app.services.pricing import money
 

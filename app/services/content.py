@@ -6,7 +6,7 @@ import nh3
 from flask_babel import lazy_gettext as _l
 
 from app.models import Article, ArticleKind, BlockKind, HomeBlock, Store
-from app.services.errors import ValidationError
+from app.platform.errors import ValidationError
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "s", "h2", "h3", "h4", "ul", "ol",
                 "li", "blockquote", "a", "img", "span", "div", "table", "thead", "tbody", "tr",

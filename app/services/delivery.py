@@ -11,7 +11,6 @@ state change; add_delivery_photos keeps them to DeliveryPhoto rows.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
@@ -19,12 +18,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import DeliveryPhoto, Order, StaffKind, StaffProfile
-from app.security import DRIVER
-from app.services import accounts, orders_media, scope, uploads
-from app.services.errors import PermissionDenied, ValidationError
+from app.platform import accounts, uploads
+from app.platform.errors import PermissionDenied, ValidationError
+from app.platform.security import DRIVER
+from app.platform.time import SHANGHAI
+from app.services import orders_media, scope
 from app.services.orders_common import State, held_quantity
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 20
 COUNT_CAP = 99  # tab badges show "99+" above this
 MAX_PHOTOS_PER_ORDER = 20  # signed notes of one order; more is a mistake or abuse

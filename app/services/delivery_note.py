@@ -41,7 +41,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.models.base import utcnow
+from app.platform.settings import get_settings
+from app.platform.time import utcnow
 from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -49,7 +50,6 @@ from app.services.orders_common import (
     SHIP_METHOD_LABELS,
     State,
 )
-from app.services.settings import get_settings
 
 CID_FONT = "STSong-Light"
 PAGE = A4

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Channel, Message
-from app.models.base import utcnow
+from app.platform.time import utcnow
 
 PER_PAGE = 20
 

@@ -15,12 +15,12 @@ from app.models import (
     StaffKind,
     StaffProfile,
 )
-from app.models.base import utcnow
-from app.platform import ids
-from app.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
-from app.services import accounts, messaging, uploads, verification
-from app.services.errors import NotFound, PermissionDenied, ValidationError
-from app.services.settings import get_settings
+from app.platform import accounts, ids, uploads
+from app.platform.errors import NotFound, PermissionDenied, ValidationError
+from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from app.platform.settings import get_settings
+from app.platform.time import utcnow
+from app.services import messaging, verification
 
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}

@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.jobs.messages import job_lost
 from app.models import Channel, Message, MessageStatus
-from app.models.base import utcnow
 from app.platform import ids
+from app.platform.time import utcnow
 from app.services.messaging import EVENTS, secret_events
 
 PAGE_SIZES = (25, 50, 100)

@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Channel, Message, MessageStatus, MessageTemplate
-from app.models.base import utcnow
-from app.services.errors import ValidationError
+from app.platform.errors import ValidationError
+from app.platform.time import utcnow
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,7 @@ def may_read_secrets(user) -> bool:
     Admin's alone (the embedded `log` provider sends nothing, so that is how one signs up
     on a demo); customer service could otherwise take over an account by asking for a
     password reset and reading its code."""
-    from app.services.accounts import can
+    from app.platform.accounts import can
 
     return can(user, "can_read_codes", "MessageLogView")
 
@@ -438,7 +438,7 @@ def new_order_recipients(order) -> list[tuple[str, int | None]]:
     """(phone, user id) of whom a new order alerts: the customer's own salesman when they
     serve the order's region, otherwise every salesman of the region, otherwise
     customer service (the phone in basic settings)."""
-    from app.services.settings import get_settings
+    from app.platform.settings import get_settings
     from app.services.staff import salesmen_of_region
 
     salesmen = salesmen_of_region(order.region_id) if order.region_id else []

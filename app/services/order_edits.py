@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import OrderLine, Spec
 from app.platform import ids
+from app.platform.errors import ValidationError
 from app.services import cart, checkout_rules
-from app.services.errors import ValidationError
 from app.services.orders_common import (
     Delivery,
     Pay,

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LevelPrice, Member, MemberStatus, Order, Spec
-from app.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
-from app.services import accounts
+from app.platform import accounts
+from app.platform.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
 
 CENT = Decimal("0.01")
 HIDDEN_TEXT = _l("Wholesale prices visible after approval")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
@@ -18,12 +17,12 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Member, Order, StaffKind, StaffProfile
+from app.platform.errors import NotFound
+from app.platform.time import SHANGHAI
 from app.services import pricing, scope
-from app.services.errors import NotFound
 from app.services.orders_common import State
 from app.services.pricing import money
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 20
 # Tab badges count up to this and then show "99+": each count reads at most
 # COUNT_CAP + 1 index entries, so the list costs the same at 10 thousand orders as at

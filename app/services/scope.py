@@ -11,10 +11,9 @@ from sqlalchemy import false, or_, select
 
 from app.extensions import db
 from app.models import Order, StaffKind, StaffProfile
-from app.platform import ids
-from app.security import ADMIN, CUSTOMER_SERVICE
-from app.services import accounts
-from app.services.errors import NotFound
+from app.platform import accounts, ids
+from app.platform.errors import NotFound
+from app.platform.security import ADMIN, CUSTOMER_SERVICE
 from app.services.orders_common import Delivery, State
 
 

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Region, StaffKind, StaffProfile
-from app.security import DRIVER, SALESMAN
-from app.services import accounts
-from app.services.errors import ValidationError
+from app.platform import accounts
+from app.platform.errors import ValidationError
+from app.platform.security import DRIVER, SALESMAN
 
 PLATE_RE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9·\-]{4,7}$")
 ROLE_OF_KIND = {StaffKind.SALESMAN: SALESMAN, StaffKind.DRIVER: DRIVER}

@@ -23,8 +23,8 @@ from app.models import (
     Tag,
     product_tag,
 )
+from app.platform.settings import get_settings
 from app.services import catalog, pricing, search
-from app.services.settings import get_settings
 
 PER_PAGE = 20
 # Cards need neither the search text nor the description.

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CodePurpose, VerificationCode
-from app.models.base import utcnow
-from app.services import accounts, messaging
-from app.services.errors import ValidationError
+from app.platform import accounts
+from app.platform.errors import ValidationError
+from app.platform.time import utcnow
+from app.services import messaging
 
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5

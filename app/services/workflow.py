@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OrderEvent, Payment, StaffKind, StaffProfile
-from app.models.base import utcnow
-from app.platform import ids
-from app.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
-from app.services import accounts, messaging, refunds, scope
-from app.services.errors import NotFound, PermissionDenied, ValidationError
+from app.platform import accounts, ids
+from app.platform.errors import NotFound, PermissionDenied, ValidationError
+from app.platform.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
+from app.platform.time import utcnow
+from app.services import messaging, refunds, scope
 from app.services.orders_common import (
     Delivery,
     Pay,
@@ -510,7 +510,7 @@ def auto_receive_shipped() -> int:
     from datetime import timedelta
 
     from app.models import Order
-    from app.services.settings import get_settings
+    from app.platform.settings import get_settings
 
     days = get_settings().auto_receive_days or 7
     cutoff = utcnow() - timedelta(days=days)

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services.errors import DomainError
-from app.services.settings import get_settings, settings_without_database
+from app.platform.errors import DomainError
+from app.platform.settings import get_settings, settings_without_database
 
 
 def register_views(appbuilder) -> None:
@@ -32,7 +32,7 @@ def register_blueprints(app) -> None:
 
     app.before_request(check_fab_request)
 
-    from app.services.uploads import thumb_key_of
+    from app.platform.uploads import thumb_key_of
 
     app.add_template_filter(thumb_key_of, "thumb")
     app.add_template_filter(_localtime, "localtime")

@@ -5,8 +5,8 @@ import functools
 from flask import abort
 from flask_login import current_user
 
-from app.security import ACCESS
-from app.services import accounts
+from app.platform import accounts
+from app.platform.security import ACCESS
 
 
 def requires(view_name: str, permission: str = ACCESS):

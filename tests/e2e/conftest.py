@@ -30,7 +30,7 @@ def live_app(tmp_path_factory):
     import app as pifa
     from app.demo import seed_demo
     from app.extensions import db
-    from app.security import sync_roles
+    from app.platform.security import sync_roles
 
     folder = tmp_path_factory.mktemp("e2e")
     app = pifa.create_app(app_config(tmp_path_factory,

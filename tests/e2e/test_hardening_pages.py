@@ -52,7 +52,8 @@ def test_signing_out_asks_first_and_then_ends_the_session(new_page, shot):
 def test_the_customer_reads_what_the_salesman_changed(live_app, new_page, shot):
     from app.extensions import db
     from app.models import Order, Spec
-    from app.services import accounts, cart, checkout, workflow
+    from app.platform import accounts
+    from app.services import cart, checkout, workflow
 
     with live_app.app_context():
         customer = accounts.find_account(EDITED)

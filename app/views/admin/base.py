@@ -12,7 +12,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
 from app.extensions import db
-from app.services.errors import DomainError
+from app.platform.errors import DomainError
 
 
 def show_datetime(value):

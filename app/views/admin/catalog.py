@@ -36,9 +36,10 @@ from app.models import (
     Tag,
     product_tag,
 )
-from app.services import catalog, uploads
+from app.platform import uploads
+from app.platform.errors import DomainError
+from app.services import catalog
 from app.services.content import sanitize_html
-from app.services.errors import DomainError
 from app.views.admin.base import PifaModelView
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"

@@ -14,7 +14,8 @@ from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import Article, ArticleKind, BlockKind, Brand, HomeBlock, HomeBlockItem, Store, Tag
-from app.services import content, uploads
+from app.platform import uploads
+from app.services import content
 from app.views.admin.catalog import (
     HTML_HELP,
     AdminModelView,

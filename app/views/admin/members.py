@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, MemberLevel, StaffKind, StaffProfile
-from app.services import accounts, members
-from app.services.errors import DomainError
-from app.services.settings import get_settings
+from app.platform import accounts
+from app.platform.errors import DomainError
+from app.platform.settings import get_settings
+from app.services import members
 from app.views.admin.base import PifaModelView
 
 

@@ -20,11 +20,11 @@ from app.jobs.messages import GAVE_UP, NO_ANSWER
 from app.jobs.providers import provider_name
 from app.jobs.state import queue_state
 from app.models import Channel, Message, MessageStatus
-from app.models.base import utcnow
 from app.platform import ids
+from app.platform.accounts import display_name
+from app.platform.errors import DomainError
+from app.platform.time import utcnow
 from app.services import message_log, messaging
-from app.services.accounts import display_name
-from app.services.errors import DomainError
 
 SHORT_BODY = 60  # characters of the content shown in the list
 

@@ -31,17 +31,9 @@ from app.models import (
     StaffKind,
     StaffProfile,
 )
-from app.platform import ids
-from app.services import (
-    accounts,
-    checkout_rules,
-    delivery_note,
-    order_history,
-    refunds,
-    scope,
-    workflow,
-)
-from app.services.errors import DomainError
+from app.platform import accounts, ids
+from app.platform.errors import DomainError
+from app.services import checkout_rules, delivery_note, order_history, refunds, scope, workflow
 from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,

@@ -10,8 +10,8 @@ from wtforms import BooleanField, FileField, SelectField, StringField, TextAreaF
 
 from app.extensions import db
 from app.models import MemberLevel
-from app.services import settings as settings_service
-from app.services.errors import DomainError
+from app.platform import settings as settings_service
+from app.platform.errors import DomainError
 
 
 class SettingsForm(FlaskForm):

@@ -24,9 +24,9 @@ from wtforms.validators import DataRequired, Length
 
 from app.extensions import limiter
 from app.models import CodePurpose
-from app.platform import ids, sessions
-from app.services import accounts, members, verification
-from app.services.errors import DomainError, ValidationError
+from app.platform import accounts, ids, sessions
+from app.platform.errors import DomainError, ValidationError
+from app.services import members, verification
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

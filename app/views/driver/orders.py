@@ -13,11 +13,11 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.extensions import db
-from app.security import DRIVER_END
+from app.platform.errors import DomainError, NotFound
+from app.platform.security import DRIVER_END
+from app.platform.uploads import thumb_key_of
 from app.services import delivery, pricing, scope, workflow
-from app.services.errors import DomainError, NotFound
 from app.services.orders_common import held_quantity
-from app.services.uploads import thumb_key_of
 from app.views.driver import bp
 from app.views.guards import requires
 

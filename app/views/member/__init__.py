@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Region
 from app.platform import ids
+from app.platform.errors import DomainError
 from app.services import inbox, members
-from app.services.errors import DomainError
 from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")

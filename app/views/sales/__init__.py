@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from app.models import StaffKind
 from app.platform import ids
-from app.security import SALES_END
+from app.platform.security import SALES_END
 from app.services import members, sales
 from app.services.orders_common import (
     DELIVERY_LABELS,

@@ -15,10 +15,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.platform import ids
-from app.security import SALES_END
+from app.platform.errors import DomainError, NotFound
+from app.platform.security import SALES_END
+from app.platform.settings import get_settings
 from app.services import cart, checkout, pricing, sales, scope, storefront
-from app.services.errors import DomainError, NotFound
-from app.services.settings import get_settings
 from app.views.guards import requires
 from app.views.sales import bp
 

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
-from app.security import SALES_END
+from app.platform.errors import DomainError, NotFound
+from app.platform.security import SALES_END
 from app.services import (
     checkout_rules,
     order_history,
@@ -22,7 +23,6 @@ from app.services import (
     storefront,
     workflow,
 )
-from app.services.errors import DomainError, NotFound
 from app.services.orders_common import held_quantity
 from app.views.guards import requires
 from app.views.sales import bp

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member
-from app.platform import ids
-from app.services import accounts, cart, content, inbox, members, pricing, storefront, uploads
-from app.services.errors import ValidationError
+from app.platform import accounts, ids, uploads
+from app.platform.errors import ValidationError
+from app.services import cart, content, inbox, members, pricing, storefront
 from app.views.guards import signed_in
 
 bp = Blueprint("shop", __name__)

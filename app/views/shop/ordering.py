@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.platform import ids
+from app.platform.errors import DomainError
 from app.services import cart, storefront
-from app.services.errors import DomainError
 from app.views.shop import bp, price_access
 from app.views.shop.browse import product_page
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.platform import ids
+from app.platform.errors import DomainError
 from app.services import (
     checkout,
     members,
@@ -18,7 +19,6 @@ from app.services import (
     scope,
     workflow,
 )
-from app.services.errors import DomainError
 from app.services.orders_common import (
     CUSTOMER_LABELS,
     CUSTOMER_TABS,
@@ -72,7 +72,7 @@ def _checkout_page(values: dict, error=None, status=200):
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
     state = checkout.form_state(current_user, member, values)
-    from app.services.settings import get_settings
+    from app.platform.settings import get_settings
 
     return render_template(
         "shop/checkout.html", tab="cart", view=view, **state, member=member, values=values,
@@ -162,7 +162,7 @@ def order_refund(order_no):
     if request.method == "POST":
         lines = [{"line_id": line.id, "quantity": request.form.get(f"qty_{line.id}") or "0"}
                  for line in found.lines]
-        from app.services import uploads
+        from app.platform import uploads
 
         stored = []
         try:

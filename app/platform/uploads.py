@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from app.services.errors import ValidationError
+from app.platform.errors import ValidationError
 
 # Formats we accept, by Pillow's name. Phones save JPEGs with a depth map or a
 # preview as MPO; its first frame is the photo.

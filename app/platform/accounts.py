@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.platform import sessions
-from app.security import ACCESS, DRIVER_END, SALES_END
-from app.services.errors import ValidationError
+from app.platform.errors import ValidationError
+from app.platform.security import ACCESS, DRIVER_END, SALES_END
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 

@@ -1,10 +1,21 @@
-"""Basic settings of the shop: one row, edited in the back office (设置)."""
+"""What the platform keeps: the server-side state of sign-ins and the shop's settings."""
 
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from app.models.base import utcnow
+from app.platform.time import utcnow
+
+
+class AccountSession(Model):
+    """The session version of an account. Every session cookie records the version it was
+    issued under; signing out, a password change or reset and disabling the account raise
+    it, so every cookie issued before is refused on the server (a copied cookie included).
+    No row means version 0."""
+
+    __tablename__ = "account_session"
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    version = Column(Integer, nullable=False, default=0)
 
 
 class ShopSettings(Model):

@@ -8,10 +8,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ShopSettings
-from app.platform import ids
-from app.services import uploads
-from app.services.errors import ValidationError
+from app.platform import ids, uploads
+from app.platform.errors import ValidationError
+from app.platform.models import ShopSettings
 
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PHONE_RE = re.compile(r"^[0-9+\-() ]{5,20}$")
