@@ -154,13 +154,13 @@ def submit_core(app, user):
     """One order by hand: the reads, guards and writes `checkout.submit` must do."""
     from app.extensions import db
     from app.jobs import dispatch
+    from app.messaging.events import EVENTS
+    from app.messaging.models import Message, MessageTemplate
     from app.models import (
         CartLine,
         DeliveryMethodSetting,
         LevelPrice,
         Member,
-        Message,
-        MessageTemplate,
         Order,
         OrderEvent,
         OrderLine,
@@ -173,7 +173,6 @@ def submit_core(app, user):
     from app.models.regions import staff_region
     from app.platform.models import ShopSettings
     from app.platform.time import utcnow
-    from app.services.messaging import EVENTS
     from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS
 
     User = app.appbuilder.sm.user_model
@@ -279,7 +278,7 @@ def submit_core(app, user):
              "created_at": now, "updated_at": now}
             for event, channel, recipient, uid in wanted]).scalars().all()
     for message_id in message_ids:  # after commit, as app.jobs does
-        dispatch(app, "app.jobs.messages.deliver_message", (message_id,))
+        dispatch(app, "app.messaging.jobs.deliver_message", (message_id,))
 
 
 def run_side(app, submit, user_ids, spec_ids, orders_per_buyer, offset):
@@ -331,7 +330,8 @@ def census(app) -> Counter:
     stock left and jobs queued: what a side wrote is the difference of two censuses."""
     from app.extensions import db
     from app.jobs import get_queue
-    from app.models import Message, Order, OrderEvent, OrderLine, Spec
+    from app.messaging.models import Message
+    from app.models import Order, OrderEvent, OrderLine, Spec
 
     counts = Counter()
     with app.app_context():

@@ -84,7 +84,7 @@ def fill(app, start, stop, total):
 
 def pages(app):
     from app.extensions import db
-    from app.models import Message
+    from app.messaging.models import Message
 
     with app.app_context():
         low, high = db.session.execute(select(func.min(Message.id), func.max(Message.id))).one()

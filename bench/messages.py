@@ -140,8 +140,8 @@ def ours(args, env, log, app, name):
     from sqlalchemy import func, select
 
     from app.extensions import db
-    from app.models import Channel, Message, MessageStatus
-    from app.services import messaging
+    from app.messaging import outbox
+    from app.messaging.models import Channel, Message, MessageStatus
 
     worker_env = dict(env, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
                       RQ_QUEUE=name, SMS_PROVIDER="log", SECRET_KEY="bench")
@@ -151,7 +151,7 @@ def ours(args, env, log, app, name):
 
     def write(n):
         """(message id, when it was handed over: just before the commit that enqueues)."""
-        message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+        message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                           {"order_no": f"B{n:06d}"})
         handed_over = time.time()
         db.session.commit()  # the job is enqueued after this commit

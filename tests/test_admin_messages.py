@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.jobs.messages import GAVE_UP, NO_ANSWER
-from app.models import Channel, Message, MessageStatus, MessageTemplate
+from app.messaging import events, outbox, templates
+from app.messaging.jobs import GAVE_UP, NO_ANSWER
+from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
 from app.platform.errors import ValidationError
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE, DRIVER, SALESMAN
-from app.services import messaging
 from tests.conftest import app_config, csrf_token, login
 
 
@@ -189,7 +189,7 @@ def test_customer_service_never_reads_a_code_and_admins_read_one_not_sent(app, m
     """A code in the log would let customer service take over an account (ask for a
     password reset, read the code); admins read codes the `log` provider kept."""
     with app.app_context():
-        messaging.send_code("13966660000", "583920")
+        outbox.send_code("13966660000", "583920")
         db.session.commit()
         message_id = db.session.scalar(select(Message.id).where(Message.event == "sms_code"))
     cs = _client(app, make.user(CUSTOMER_SERVICE).mobile)
@@ -357,10 +357,10 @@ def test_two_people_retrying_at_once_send_it_once(app, make):
     with app.test_request_context("/?_l_=en"):
         # The second person's page was loaded while the message was still failed.
         seen_by_second = Message(id=message_id, status=MessageStatus.FAILED)
-        messaging.retry_message(db.session.get(Message, message_id), None)
+        outbox.retry_message(db.session.get(Message, message_id), None)
         assert db.session.get(Message, message_id).status == MessageStatus.LOGGED
         with pytest.raises(ValidationError) as refused:
-            messaging.retry_message(seen_by_second, None)
+            outbox.retry_message(seen_by_second, None)
         assert "just sent this message again" in str(refused.value.message)
         assert db.session.get(Message, message_id).attempts == 1  # no second send
 
@@ -463,7 +463,7 @@ def test_customer_service_is_refused_templates_and_queues(app, make):
 def test_admin_lists_every_template(app, make):
     admin = _client(app, make.user(ADMIN).mobile)
     html = admin.get("/admin/message-templates/").get_data(as_text=True)
-    expected = [f"{e}:{c}" for e, spec in messaging.EVENTS.items() for c in spec.channels]
+    expected = [f"{e}:{c}" for e, spec in events.EVENTS.items() for c in spec.channels]
     assert re.findall(r'<tr data-template="([a-z_]+:[a-z]+)"', html) == expected
     assert "验证码" in html and "订单确认通知" in html
 
@@ -480,15 +480,15 @@ def test_admin_edits_a_template_and_new_messages_use_it(app, make):
                                  "param_map": "no=order_no\ncontent=text"})
     assert resp.status_code == 302
     with app.app_context():
-        template = messaging.get_template("order_confirmed", Channel.SMS)
+        template = templates.get_template("order_confirmed", Channel.SMS)
         assert template.saved and template.template_code == "SMS_2026001"
         assert template.param_map == "no=order_no\ncontent=text"
-        message = messaging.write_message("order_confirmed", Channel.SMS, "13800000009",
+        message = outbox.write_message("order_confirmed", Channel.SMS, "13800000009",
                                           {"order_no": "NO42"})
         db.session.commit()
         assert message.body == "【批发】订单NO42已确认，明天送货。"
         # The other channels of the event keep their defaults.
-        assert not messaging.get_template("order_confirmed", Channel.WECHAT).saved
+        assert not templates.get_template("order_confirmed", Channel.WECHAT).saved
     listing = admin.get("/admin/message-templates/").get_data(as_text=True)
     assert "SMS_2026001" in listing and "已自定义" in listing
 
@@ -534,7 +534,7 @@ def test_restore_default(app, make):
     admin.post(url, data={"csrf_token": csrf_token(admin, url), "do": "save",
                           "text": "审核未通过：{reason}"})
     with app.app_context():
-        assert messaging.get_template("member_rejected", Channel.INAPP).saved
+        assert templates.get_template("member_rejected", Channel.INAPP).saved
     page = admin.get(url).get_data(as_text=True)
     assert "/admin/message-templates/reset/member_rejected/inapp" in page
     assert admin.get("/admin/message-templates/reset/member_rejected/inapp").status_code == 405
@@ -542,9 +542,9 @@ def test_restore_default(app, make):
                       data={"csrf_token": csrf_token(admin, url)})
     assert resp.status_code == 302
     with app.app_context():
-        template = messaging.get_template("member_rejected", Channel.INAPP)
+        template = templates.get_template("member_rejected", Channel.INAPP)
         assert not template.saved
-        assert template.text == messaging.EVENTS["member_rejected"].text
+        assert template.text == events.EVENTS["member_rejected"].text
 
 
 def test_unknown_event_or_channel_is_404(app, make):

@@ -7,10 +7,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.jobs import messages as delivery
-from app.jobs.providers import log as log_provider
-from app.models import Channel, Message, MessageStatus
-from app.services import messaging
+from app.messaging import jobs as delivery
+from app.messaging import outbox
+from app.messaging.models import Channel, Message, MessageStatus
+from app.messaging.providers import log as log_provider
 
 
 def _dropped(statement="COMMIT"):
@@ -23,7 +23,7 @@ def _dropped(statement="COMMIT"):
 def message_id(app, ctx, monkeypatch):
     """A pending message whose job has not run yet (it is run by the test)."""
     monkeypatch.setattr(delivery, "DATABASE_RETRY_WAITS", (0.0, 0.0), raising=False)
-    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+    message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                       {"order_no": "N1"})
     db.session.info.pop("pifa_pending_jobs", None)  # no job dispatched on commit
     db.session.commit()

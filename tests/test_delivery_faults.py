@@ -23,10 +23,10 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.jobs import get_queue
-from app.jobs.messages import NO_ANSWER, sweep_pending_messages
-from app.models import Channel, Message, MessageStatus
+from app.messaging import events, outbox, templates
+from app.messaging.jobs import NO_ANSWER, sweep_pending_messages
+from app.messaging.models import Channel, Message, MessageStatus
 from app.platform.time import utcnow
-from app.services import messaging
 from tests.conftest import CI, app_config, csrf_token, login
 from tests.order_factory import World
 from tests.standins.aliyun_sms import AliyunSmsStandIn
@@ -131,7 +131,7 @@ def rig(app, redis_url, gateway, tmp_path_factory, tmp_path):
 
     with on_redis.app_context():
         for event, code in (("new_order", "SMS_900001"), ("order_submitted", "SMS_900002")):
-            messaging.save_template(event, Channel.SMS, messaging.EVENTS[event].text, code,
+            templates.save_template(event, Channel.SMS, events.EVENTS[event].text, code,
                                     "order_no=order_no", actor=None)
     yield Rig
     for worker in workers:
@@ -146,7 +146,7 @@ def rig(app, redis_url, gateway, tmp_path_factory, tmp_path):
 
 def _write(app, number: str, phone: str = "13800138000") -> int:
     with app.app_context():
-        message = messaging.write_message("new_order", Channel.SMS, phone,
+        message = outbox.write_message("new_order", Channel.SMS, phone,
                                           {"order_no": number})
         db.session.commit()
         return message.id
@@ -179,7 +179,7 @@ def _sweep(app, later_by: float) -> int:
 def test_committed_message_is_delivered_once_and_rolled_back_one_never(rig, gateway):
     kept = _write(rig.app, "A0001")
     with rig.app.app_context():
-        messaging.write_message("new_order", Channel.SMS, "13800138001", {"order_no": "B0001"})
+        outbox.write_message("new_order", Channel.SMS, "13800138001", {"order_no": "B0001"})
         db.session.rollback()
     worker = rig.worker()
     _wait(lambda: _row(rig.app, kept).status == MessageStatus.SENT, what="sent",

@@ -13,9 +13,9 @@ from app import create_app
 from app.extensions import db
 from app.jobs import enqueue, get_queue
 from app.jobs.periodic import PeriodicTask, run_due
-from app.models import Channel, Message, MessageStatus
+from app.messaging.models import Channel, Message, MessageStatus
+from app.messaging.outbox import write_message
 from app.platform.time import utcnow
-from app.services.messaging import write_message
 from tests import jobs_probe
 from tests.conftest import app_config
 

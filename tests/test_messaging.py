@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.jobs.messages import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
-from app.jobs.providers import wechat as wechat_provider
-from app.models import Channel, Member, Message, MessageStatus, MessageTemplate
+from app.messaging import events, outbox, templates
+from app.messaging.jobs import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
+from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
+from app.messaging.providers import wechat as wechat_provider
+from app.models import Member
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
-from app.services import members, messaging, workflow
+from app.services import members, workflow
 from tests.order_factory import World
 from tests.standins.tencent_sms import TencentSmsStandIn
 from tests.standins.wechat import WeChatStandIn
@@ -63,10 +65,10 @@ def test_openid_is_passed_over_while_only_sms_has_a_real_gateway(app, world, ctx
     monkeypatch.setitem(app.config, "SMS_PROVIDER", "tencent")
     monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "log")
     member = db.session.get(Member, world.customer.id)
-    assert messaging.customer_channel(member) == Channel.SMS
+    assert outbox.customer_channel(member) == Channel.SMS
     monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "wechat")
-    assert messaging.customer_channel(member) == Channel.WECHAT
-    assert messaging.customer_channel(member, account_news=True) == Channel.SMS
+    assert outbox.customer_channel(member) == Channel.WECHAT
+    assert outbox.customer_channel(member, account_news=True) == Channel.SMS
 
 
 def test_driver_and_customer_are_told_of_the_assignment(app, world, ctx):
@@ -100,7 +102,7 @@ def world_admin(app, make):
 # ---- templates ---------------------------------------------------------------------------
 
 def test_an_edited_template_words_new_messages(app, world, ctx):
-    messaging.save_template("order_confirmed", Channel.SMS, "【批发】{order_no}已确认",
+    templates.save_template("order_confirmed", Channel.SMS, "【批发】{order_no}已确认",
                             "SMS_1", "order_no", actor=None)
     order = world.order("pending")
     workflow.apply(order, "confirm", world.user(world.salesman))
@@ -108,8 +110,8 @@ def test_an_edited_template_words_new_messages(app, world, ctx):
     assert sms.body == f"【批发】{order.order_no}已确认"
     inapp = _messages(event="order_confirmed", channel=Channel.INAPP)[0]
     assert inapp.body.startswith("订单确认通知")  # the in-app template was not changed
-    messaging.reset_template("order_confirmed", Channel.SMS)
-    assert messaging.get_template("order_confirmed", Channel.SMS).saved is False
+    templates.reset_template("order_confirmed", Channel.SMS)
+    assert templates.get_template("order_confirmed", Channel.SMS).saved is False
 
 
 @pytest.mark.parametrize("text, param_map, field", [
@@ -124,7 +126,7 @@ def test_an_edited_template_words_new_messages(app, world, ctx):
 ])
 def test_a_bad_template_is_refused_and_nothing_is_saved(app, ctx, text, param_map, field):
     with pytest.raises(ValidationError) as refused:
-        messaging.save_template("order_confirmed", Channel.SMS, text, "SMS_1", param_map,
+        templates.save_template("order_confirmed", Channel.SMS, text, "SMS_1", param_map,
                                 actor=None)
     assert refused.value.field == field
     db.session.rollback()
@@ -145,15 +147,15 @@ def test_a_template_that_cannot_be_filled_never_stops_the_change_that_sends_it(
 
 
 def test_an_in_app_template_keeps_no_provider_template(app, ctx):
-    saved = messaging.save_template("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
+    saved = templates.save_template("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
                                     "SMS_1", "order_no=order_no", actor=None)
     assert (saved.template_code, saved.param_map) == ("", "")
-    assert messaging.preview("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
+    assert templates.preview("order_confirmed", Channel.INAPP, "订单{order_no}已确认",
                              "SMS_1", "nonsense=bad")["params"] == []
 
 
 def test_preview_uses_sample_values_and_shows_provider_parameters(app, ctx):
-    shown = messaging.preview("order_shipped", Channel.WECHAT,
+    shown = templates.preview("order_shipped", Channel.WECHAT,
                               "订单{order_no}已发货（{ship}）", "tmpl-1",
                               "character_string1=order_no\nthing2=ship\nthing3=text")
     assert shown["text"] == "订单20261125000123已发货（快递发货：顺丰 SF1234567890）"
@@ -175,13 +177,13 @@ def tencent(app, monkeypatch):
                            "MESSAGE_READ_TIMEOUT": 1.0}.items():
             monkeypatch.setitem(app.config, key, value)
         with app.app_context():
-            messaging.save_template("new_order", Channel.SMS, messaging.EVENTS["new_order"].text,
+            templates.save_template("new_order", Channel.SMS, events.EVENTS["new_order"].text,
                                     "100001", "order_no", actor=None)
         yield standin
 
 
 def _send(number="N1") -> int:
-    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+    message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                       {"order_no": number})
     db.session.commit()  # inline: delivered right after the commit
     return message.id
@@ -242,7 +244,7 @@ def test_permanent_refusal_fails_at_once_and_retry_now_sends_after_the_fix(app, 
     assert sweep_pending_messages(now=utcnow() + timedelta(hours=2)) == 0
     assert len(tencent.requests) == 1
     tencent.templates["100001"] = 1  # approved now; a person resends it
-    messaging.retry_message(message, actor=None)
+    outbox.retry_message(message, actor=None)
     message = _get(message_id)
     assert message.status == MessageStatus.SENT
     assert len(tencent.accepted) == 1
@@ -257,9 +259,9 @@ def test_no_answer_is_uncertain_and_only_a_person_resends(app, tencent, ctx):
     tencent.release()
     assert len(tencent.accepted) == 1
     with pytest.raises(ValidationError):  # not without saying they checked
-        messaging.retry_message(message, actor=None)
+        outbox.retry_message(message, actor=None)
     assert _get(message_id).status == MessageStatus.UNCERTAIN
-    messaging.retry_message(message, actor=None, confirmed=True)  # they checked: again
+    outbox.retry_message(message, actor=None, confirmed=True)  # they checked: again
     assert _get(message_id).status == MessageStatus.SENT
     assert len(tencent.accepted) == 2
 
@@ -267,12 +269,12 @@ def test_no_answer_is_uncertain_and_only_a_person_resends(app, tencent, ctx):
 def test_sent_message_cannot_be_retried(app, tencent, ctx):
     message = _get(_send())
     with pytest.raises(ValidationError):
-        messaging.retry_message(message, actor=None)
+        outbox.retry_message(message, actor=None)
     assert _get(message.id).status == MessageStatus.SENT and len(tencent.accepted) == 1
 
 
 def test_a_vanished_worker_leaves_the_message_uncertain(app, ctx):
-    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+    message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                       {"order_no": "X"})
     db.session.flush()
     message.status = MessageStatus.SENDING
@@ -285,7 +287,7 @@ def test_a_vanished_worker_leaves_the_message_uncertain(app, ctx):
 
 def test_a_provider_that_raises_while_sending_leaves_the_message_uncertain(app, ctx,
                                                                           monkeypatch):
-    from app.jobs.providers import log as log_provider
+    from app.messaging.providers import log as log_provider
 
     def explode(outgoing, config):
         raise RuntimeError("the SDK broke after the request left")
@@ -299,10 +301,10 @@ def test_a_provider_that_raises_while_sending_leaves_the_message_uncertain(app, 
 def test_an_attempt_whose_message_was_taken_meanwhile_writes_nothing(app, tencent, ctx):
     """A stalled job's message was marked uncertain and resent by a person; when the
     stalled attempt ends it must not overwrite what the new attempt wrote."""
-    from app.jobs.messages import _claim, _record
-    from app.jobs.providers import Outcome, ProviderResult
+    from app.messaging.jobs import _claim, _record
+    from app.messaging.providers import Outcome, ProviderResult
 
-    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+    message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                       {"order_no": "N9"})
     message.status = MessageStatus.FAILED  # keep the inline job off it for now
     db.session.commit()
@@ -312,7 +314,7 @@ def test_an_attempt_whose_message_was_taken_meanwhile_writes_nothing(app, tencen
     stalled = _claim(message.id)
     assert stalled is not None
     sweep_pending_messages(now=utcnow() + timedelta(hours=2))  # -> uncertain
-    messaging.retry_message(_get(message.id), actor=None, confirmed=True)  # sent now
+    outbox.retry_message(_get(message.id), actor=None, confirmed=True)  # sent now
     assert _get(message.id).status == MessageStatus.SENT and len(tencent.accepted) == 1
     late = _record(message.id, stalled, ProviderResult(Outcome.RETRY, "tencent", "503"),
                    app.config)
@@ -323,9 +325,9 @@ def test_an_attempt_whose_message_was_taken_meanwhile_writes_nothing(app, tencen
 
 
 def test_a_message_due_by_another_clock_a_moment_ahead_is_still_claimed(app, ctx):
-    from app.jobs.messages import CLOCK_TOLERANCE, deliver_message
+    from app.messaging.jobs import CLOCK_TOLERANCE, deliver_message
 
-    message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+    message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                       {"order_no": "N8"}, body="x")
     message.status = MessageStatus.FAILED  # no inline job
     db.session.commit()
@@ -340,9 +342,9 @@ def test_a_message_due_by_another_clock_a_moment_ahead_is_still_claimed(app, ctx
 
 
 def test_a_code_sent_by_a_gateway_is_not_kept(app, tencent, ctx):
-    messaging.save_template("sms_code", Channel.SMS, messaging.EVENTS["sms_code"].text,
+    templates.save_template("sms_code", Channel.SMS, events.EVENTS["sms_code"].text,
                             "100001", "code", actor=None)
-    messaging.send_code("13800138000", "386120")
+    outbox.send_code("13800138000", "386120")
     db.session.commit()
     message = _messages(event="sms_code")[0]
     assert message.status == MessageStatus.SENT
@@ -351,13 +353,13 @@ def test_a_code_sent_by_a_gateway_is_not_kept(app, tencent, ctx):
 
 
 def test_a_logged_code_is_kept_for_the_demo_log(app, ctx):
-    messaging.send_code("13800138000", "386120")
+    outbox.send_code("13800138000", "386120")
     db.session.commit()
     message = _messages(event="sms_code")[0]
     assert message.status == MessageStatus.LOGGED and "386120" in message.body
     masked = "您的验证码为******，5分钟内有效，请勿告诉他人。"
-    assert messaging.shown(message, reveal=False)[0] == masked
-    assert messaging.shown(message, reveal=True)[0] == message.body
+    assert outbox.shown(message, reveal=False)[0] == masked
+    assert outbox.shown(message, reveal=True)[0] == message.body
 
 
 def test_the_sweep_queues_a_lost_job_once_per_wait(app, tmp_path_factory):
@@ -368,7 +370,7 @@ def test_the_sweep_queues_a_lost_job_once_per_wait(app, tmp_path_factory):
     down = create_app(app_config(tmp_path_factory, DATABASE_URL=uri,
                                  REDIS_URL="redis://127.0.0.1:1/0"))
     with down.app_context():
-        message = messaging.write_message("new_order", Channel.SMS, "13800138000",
+        message = outbox.write_message("new_order", Channel.SMS, "13800138000",
                                           {"order_no": "N7"})
         db.session.commit()
         db.session.execute(Message.__table__.update().where(Message.id == message.id)
@@ -400,7 +402,7 @@ def test_wechat_confirmation_reaches_the_gateway_with_the_template(app, world, c
                            "WECHAT_APP_SECRET": "wechat-secret",
                            "WECHAT_API_BASE": wx.url}.items():
             monkeypatch.setitem(app.config, key, value)
-        messaging.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
+        templates.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
                                 "TPL-CONFIRM", "character_string1=order_no\nthing2=text",
                                 actor=None)
         db.session.get(Member, world.customer.id).wechat_openid = "oPifa-1"
@@ -424,7 +426,7 @@ def test_wechat_refused_for_good_falls_back_to_one_sms(app, world, ctx, monkeypa
                            "WECHAT_APP_SECRET": "wechat-secret",
                            "WECHAT_API_BASE": wx.url}.items():
             monkeypatch.setitem(app.config, key, value)
-        messaging.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
+        templates.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
                                 "TPL-CONFIRM", "thing2=text", actor=None)
         db.session.get(Member, world.customer.id).wechat_openid = "oPifa-unknown"
         db.session.commit()
@@ -439,6 +441,6 @@ def test_wechat_refused_for_good_falls_back_to_one_sms(app, world, ctx, monkeypa
                                                            MessageStatus.LOGGED)]
         assert sms[0].params["_fallback_of"] == str(wechat[0].id)
         assert wx.accepted == []
-        messaging.retry_message(wechat[0], actor=None)  # fails again: no second SMS
+        outbox.retry_message(wechat[0], actor=None)  # fails again: no second SMS
         assert len(_messages(event="order_confirmed", channel=Channel.SMS)) == 1
     wechat_provider.reset_clients()

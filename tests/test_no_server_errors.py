@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.extensions import db
-from app.models import Article, HomeBlock, Message, ProductImage, Store
+from app.messaging.models import Message
+from app.models import Article, HomeBlock, ProductImage, Store
 from app.platform import uploads
 from app.services import orders_media
 from tests import catalog_factory as cf

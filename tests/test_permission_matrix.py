@@ -254,7 +254,7 @@ def test_back_office_id_routes_refuse_everyone_but_staff(app, scene):
 def test_message_screens_answer_as_the_roles_say(app, scene):
     """The message log (customer service and admin) and templates (admin only): reads
     answer per role; a retry, a template save or a reset by anyone else changes nothing."""
-    from app.models import Message, MessageTemplate
+    from app.messaging.models import Message, MessageTemplate
 
     clients, _info = scene
     with app.app_context():

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from app.jobs.providers import Outcome, Outgoing, sms_aliyun
+from app.messaging.providers import Outcome, Outgoing, sms_aliyun
 from tests.standins.aliyun_sms import AliyunSmsStandIn
 
 PHONE = "13800138000"

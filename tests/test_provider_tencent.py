@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from app.jobs.providers import Outcome, Outgoing, sms_tencent
+from app.messaging.providers import Outcome, Outgoing, sms_tencent
 from tests.standins.tencent_sms import TencentSmsStandIn, canonical_request, tc3_signature
 
 TEMPLATE = "1000001"  # two parameters: {1} the member's name, {2} the order total

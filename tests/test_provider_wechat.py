@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.jobs.providers import Outcome, Outgoing, wechat
+from app.messaging.providers import Outcome, Outgoing, wechat
 from tests.standins.wechat import WeChatStandIn
 
 APPID = "wx0123456789abcdef"

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Message, Order, OrderEvent, Payment, Spec
+from app.messaging.models import Message
+from app.models import Order, OrderEvent, Payment, Spec
 from app.platform.errors import ValidationError
 from app.services import refunds, workflow
 from tests.conftest import TEST_DATABASE_URL, app_config

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Member, Message, Order, OrderEvent, Payment, Spec
+from app.messaging.models import Message
+from app.models import Member, Order, OrderEvent, Payment, Spec
 from app.services import cart, checkout, sales, workflow
 from tests.conftest import csrf_token, login
 from tests.order_factory import World

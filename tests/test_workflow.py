@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Message, Order, OrderEvent, Spec
+from app.messaging.models import Message
+from app.models import Order, OrderEvent, Spec
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.services import workflow
 from tests.conftest import login

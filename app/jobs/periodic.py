@@ -24,7 +24,7 @@ class PeriodicTask:
 
 
 TASKS: list[PeriodicTask] = [
-    PeriodicTask("sweep-messages", "app.jobs.messages.sweep_pending_messages", 60),
+    PeriodicTask("sweep-messages", "app.messaging.jobs.sweep_pending_messages", 60),
     PeriodicTask("auto-receive", "app.services.workflow.auto_receive_shipped", 3600),
 ]
 

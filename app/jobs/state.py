@@ -67,7 +67,7 @@ def read_queue(connection, queue_name: str, failed_limit: int = FAILED_SHOWN) ->
 
 
 def describe_call(job) -> str:
-    """`app.jobs.messages.deliver_message(12)` rather than `app.jobs.run_job(...)`."""
+    """`app.messaging.jobs.deliver_message(12)` rather than `app.jobs.run_job(...)`."""
     try:
         func, args, kwargs = job.func_name, list(job.args or ()), dict(job.kwargs or {})
     except Exception as exc:  # a payload this process cannot unpickle

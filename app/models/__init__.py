@@ -1,5 +1,6 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
+from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
 from app.models.catalog import (
     MAX_CATEGORY_DEPTH,
     Brand,
@@ -14,7 +15,6 @@ from app.models.catalog import (
 )
 from app.models.content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.models.members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
-from app.models.messages import Channel, Message, MessageStatus, MessageTemplate
 from app.models.orders import (
     Address,
     CartLine,

@@ -249,9 +249,9 @@ def submit(customer, actor, data: dict) -> Order:
         messaging_event = "order_placed_for_you"
     else:
         workflow_messages, messaging_event = {}, "order_submitted"
-    from app.services import messaging
+    from app.services import order_notify
 
-    messaging.order_event(messaging_event, order, **workflow_messages)
+    order_notify.order_event(messaging_event, order, **workflow_messages)
     try:
         workflow.apply(order, "submit", actor, remark=None)
     except Exception:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.messaging import outbox
 from app.models import (
     CodePurpose,
     Member,
@@ -20,7 +21,7 @@ from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.settings import get_settings
 from app.platform.time import utcnow
-from app.services import messaging, verification
+from app.services import verification
 
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}
@@ -171,7 +172,7 @@ def approve(member: Member, level_id, actor) -> Member:
     member.reject_reason = None
     member.approved_at = member.reviewed_at = utcnow()
     member.reviewed_by_id = actor.id
-    messaging.member_approved(member)
+    outbox.tell_customer("member_approved", member, account_news=True)
     db.session.commit()
     return member
 
@@ -189,7 +190,7 @@ def reject(member: Member, reason: str, actor) -> Member:
     member.reject_reason = reason
     member.reviewed_at = utcnow()
     member.reviewed_by_id = actor.id
-    messaging.member_rejected(member, reason)
+    outbox.tell_customer("member_rejected", member, {"reason": reason}, account_news=True)
     db.session.commit()
     return member
 

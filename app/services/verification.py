@@ -16,11 +16,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
+from app.messaging import outbox
 from app.models import CodePurpose, VerificationCode
 from app.platform import accounts
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
-from app.services import messaging
 
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
@@ -54,11 +54,11 @@ def send_code(raw_phone: str, purpose: str) -> None:
                                     expires_at=utcnow() + CODE_TTL))
     if purpose == CodePurpose.REGISTER and known:
         # Tell the phone's owner, not the person asking.
-        messaging.tell_phone_already_registered(phone)
+        outbox.tell_phone_already_registered(phone)
     elif purpose == CodePurpose.RESET and not known:
         pass  # nothing to reset; nothing is sent, and the answer is the same
     else:
-        messaging.send_code(phone, code)
+        outbox.send_code(phone, code)
     db.session.commit()
 
 

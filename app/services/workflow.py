@@ -20,7 +20,7 @@ from app.platform import accounts, ids
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
 from app.platform.time import utcnow
-from app.services import messaging, refunds, scope
+from app.services import order_notify, refunds, scope
 from app.services.orders_common import (
     Delivery,
     Pay,
@@ -203,7 +203,7 @@ def apply(order, action_name: str, actor, **data):
             from_state=None if before == State.DRAFT else before, to_state=order.state,
             remark=ctx.remark, data=ctx.event_data, customer_visible=action.customer_visible))
         for event in list(action.messages) + ctx.messages:
-            messaging.order_event(event, order, **ctx.message_ctx.get(event, {}))
+            order_notify.order_event(event, order, **ctx.message_ctx.get(event, {}))
         db.session.commit()
     except Exception:
         db.session.rollback()

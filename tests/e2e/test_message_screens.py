@@ -19,8 +19,8 @@ UNCERTAIN_RECIPIENT = "13912340002"
 def troubled_messages(live_app):
     """One SMS the gateway refused and one it never answered, as a real gateway leaves them."""
     from app.extensions import db
-    from app.jobs.messages import NO_ANSWER
-    from app.models import Channel, Message, MessageStatus
+    from app.messaging.jobs import NO_ANSWER
+    from app.messaging.models import Channel, Message, MessageStatus
 
     with live_app.app_context():
         rows = [

@@ -4,8 +4,8 @@ from flask_appbuilder import IndexView, expose, has_access
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.messaging import log as message_log
 from app.models import Member, MemberStatus
-from app.services import message_log
 
 
 class AdminIndexView(IndexView):

@@ -1,6 +1,6 @@
 """消息: the message log (filters, details, "retry now"), message templates, queue state.
 
-Every decision is in app/services/messaging.py (what may be resent, what a template may
+Every decision is in app/messaging/ (what may be resent, what a template may
 say, what a preview shows) and app/jobs/state.py (what the queue is doing); these views
 read forms, call them and show what they say.
 """
@@ -16,19 +16,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
-from app.jobs.messages import GAVE_UP, NO_ANSWER
-from app.jobs.providers import provider_name
 from app.jobs.state import queue_state
-from app.models import Channel, Message, MessageStatus
+from app.messaging import events, outbox, templates
+from app.messaging import log as message_log
+from app.messaging.jobs import GAVE_UP, NO_ANSWER
+from app.messaging.models import Channel, Message, MessageStatus
+from app.messaging.providers import provider_name
 from app.platform import ids
 from app.platform.accounts import display_name
 from app.platform.errors import DomainError
 from app.platform.time import utcnow
-from app.services import message_log, messaging
 
 SHORT_BODY = 60  # characters of the content shown in the list
 
-# Our own reasons (app/jobs/messages.py keeps them in English in `last_error`), written
+# Our own reasons (app/messaging/jobs.py keeps them in English in `last_error`), written
 # out here so that pybabel extracts them; tests check they match the constants.
 OWN_REASONS = {
     NO_ANSWER: _l("The worker stopped while sending; the outcome is unknown."),
@@ -50,19 +51,19 @@ def status_labels() -> dict:
 
 
 def event_label(event: str):
-    spec = messaging.EVENTS.get(event)
+    spec = events.EVENTS.get(event)
     return spec.label if spec else event
 
 
 def channel_label(channel: str):
-    return messaging.CHANNEL_LABELS.get(channel, channel)
+    return events.CHANNEL_LABELS.get(channel, channel)
 
 
 def provider_label(name: str | None):
     return PROVIDER_LABELS.get(name, name) if name else "—"
 
 
-# What our providers write (app/jobs/providers), in the reader's language; a gateway's
+# What our providers write (app/messaging/providers), in the reader's language; a gateway's
 # own code and words ("isv.MOBILE_NUMBER_ILLEGAL: ...") are shown as they came.
 PROVIDER_REASONS = [
     (re.compile(r"(?:Aliyun|Tencent) SMS is not configured: (?P<key>\w+) is empty"),
@@ -129,7 +130,7 @@ class MessageLogView(BaseView):
     @expose("/list/")
     @has_access
     def list(self):
-        reveal = messaging.may_read_secrets(current_user)
+        reveal = outbox.may_read_secrets(current_user)
         filters = message_log.LogFilters.from_args(request.args, read_secrets=reveal)
         page = message_log.log_page(filters, before=request.args.get("before"),
                                     after=request.args.get("after"),
@@ -141,9 +142,9 @@ class MessageLogView(BaseView):
             filters=filters, active=filters.values(),
             size=page.size,
             page_sizes=message_log.PAGE_SIZES, status_counts=counts,
-            statuses=MessageStatus.ALL, events=messaging.EVENTS, channels=Channel.ALL,
+            statuses=MessageStatus.ALL, events=events.EVENTS, channels=Channel.ALL,
             short_body=SHORT_BODY,
-            body_of=lambda message: messaging.shown(message, reveal)[0],
+            body_of=lambda message: outbox.shown(message, reveal)[0],
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             list_url=self._list_url, here=request.full_path.rstrip("?"), **_labels())
 
@@ -167,11 +168,11 @@ class MessageLogView(BaseView):
     @has_access
     def show(self, pk):
         message = self._message(pk)
-        body, params = messaging.shown(message, messaging.may_read_secrets(current_user))
+        body, params = outbox.shown(message, outbox.may_read_secrets(current_user))
         return self.render_template(
             "admin/message_show.html", title=_("Message #%(id)s", id=message.id),
             message=message, body=body, params=params,
-            spec=messaging.EVENTS.get(message.event),
+            spec=events.EVENTS.get(message.event),
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             here=request.full_path.rstrip("?"), **_labels())
 
@@ -180,7 +181,7 @@ class MessageLogView(BaseView):
     def retry(self, pk):
         message = self._message(pk)
         try:
-            messaging.retry_message(message, current_user,
+            outbox.retry_message(message, current_user,
                                     confirmed=request.form.get("confirm") == "1")
         except DomainError as exc:
             db.session.rollback()
@@ -204,10 +205,10 @@ class MessageTemplateView(BaseView):
     @has_access
     def list(self):
         rows = []
-        for event, spec in messaging.EVENTS.items():
+        for event, spec in events.EVENTS.items():
             for n, channel in enumerate(spec.channels):
                 rows.append({"event": event, "spec": spec, "channel": channel,
-                             "template": messaging.get_template(event, channel),
+                             "template": templates.get_template(event, channel),
                              "first": n == 0, "span": len(spec.channels)})
         return self.render_template(
             "admin/message_templates.html", title=_("Message templates"), rows=rows,
@@ -215,7 +216,7 @@ class MessageTemplateView(BaseView):
 
     @staticmethod
     def _spec(event, channel):
-        spec = messaging.EVENTS.get(event)
+        spec = events.EVENTS.get(event)
         if spec is None or channel not in spec.channels:
             abort(404)
         return spec
@@ -224,7 +225,7 @@ class MessageTemplateView(BaseView):
     @has_access
     def edit(self, event, channel):
         spec = self._spec(event, channel)
-        saved = messaging.get_template(event, channel)
+        saved = templates.get_template(event, channel)
         form = {"text": saved.text, "template_code": saved.template_code,
                 "param_map": saved.param_map}
         status, error, preview = 200, None, None
@@ -232,13 +233,13 @@ class MessageTemplateView(BaseView):
             form = {key: request.form.get(key, "") for key in form}
             try:
                 if request.form.get("do") == "save":
-                    messaging.save_template(event, channel, form["text"],
+                    templates.save_template(event, channel, form["text"],
                                             form["template_code"], form["param_map"],
                                             current_user)
                     flash(_("Template saved: %(event)s · %(channel)s",
                             event=spec.label, channel=channel_label(channel)), "success")
                     return redirect(url_for("MessageTemplateView.list"))
-                preview = messaging.preview(event, channel, form["text"],
+                preview = templates.preview(event, channel, form["text"],
                                             form["template_code"], form["param_map"])
             except DomainError as exc:
                 db.session.rollback()
@@ -249,13 +250,13 @@ class MessageTemplateView(BaseView):
                     channel=channel_label(channel)),
             event=event, channel=channel, spec=spec, saved=saved, form=form, error=error,
             preview=preview, provider=_providers().get(channel),
-            text_param=messaging.TEXT_PARAM, **_labels()), status
+            text_param=events.TEXT_PARAM, **_labels()), status
 
     @expose("/reset/<event>/<channel>", methods=["POST"])
     @has_access
     def reset(self, event, channel):
         spec = self._spec(event, channel)
-        messaging.reset_template(event, channel)
+        templates.reset_template(event, channel)
         flash(_("Default restored: %(event)s · %(channel)s", event=spec.label,
                 channel=channel_label(channel)), "success")
         return redirect(url_for("MessageTemplateView.edit", event=event, channel=channel))

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Channel, Message
+from app.messaging.models import Channel, Message
 from app.platform.time import utcnow
 
 PER_PAGE = 20

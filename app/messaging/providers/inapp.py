@@ -1,6 +1,6 @@
 """In-app channel: the outbox row is the inbox entry, so delivery is marking it sent."""
 
-from app.jobs.providers import Outcome, ProviderResult
+from app.messaging.providers import Outcome, ProviderResult
 
 NAME = "inapp"
 

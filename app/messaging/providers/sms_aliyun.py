@@ -17,7 +17,7 @@ from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 from urllib3.exceptions import NewConnectionError
 
-from app.jobs.providers import Outcome, ProviderResult, sms_setup_problem
+from app.messaging.providers import Outcome, ProviderResult, sms_setup_problem
 
 NAME = "aliyun"
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"

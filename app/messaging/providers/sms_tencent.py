@@ -26,7 +26,7 @@ from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 from urllib3.exceptions import NewConnectionError
 
-from app.jobs.providers import Outcome, ProviderResult, sms_setup_problem
+from app.messaging.providers import Outcome, ProviderResult, sms_setup_problem
 
 NAME = "tencent"
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"

@@ -15,11 +15,11 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.jobs.messages import job_lost
-from app.models import Channel, Message, MessageStatus
+from app.messaging.events import EVENTS, secret_events
+from app.messaging.jobs import job_lost
+from app.messaging.models import Channel, Message, MessageStatus
 from app.platform import ids
 from app.platform.time import utcnow
-from app.services.messaging import EVENTS, secret_events
 
 PAGE_SIZES = (25, 50, 100)
 # Statuses counted exactly (they stay small); delivered ones are counted for a recent

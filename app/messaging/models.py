@@ -1,7 +1,7 @@
 """The outbox: every message the product sends is first a row here.
 
 A row is written in the same transaction as the change that causes it, then
-delivered by a job after commit (app/jobs/messages.py).
+delivered by a job after commit (app/messaging/jobs.py).
 """
 
 from flask_appbuilder import Model

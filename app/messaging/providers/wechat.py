@@ -20,7 +20,7 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
-from app.jobs.providers import Outcome, ProviderResult
+from app.messaging.providers import Outcome, ProviderResult
 
 NAME = "wechat"
 DEFAULT_API_BASE = "https://api.weixin.qq.com"

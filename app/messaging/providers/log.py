@@ -2,7 +2,7 @@
 
 import logging
 
-from app.jobs.providers import Outcome, ProviderResult
+from app.messaging.providers import Outcome, ProviderResult
 
 log = logging.getLogger(__name__)
 NAME = "log"

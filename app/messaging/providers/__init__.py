@@ -20,7 +20,7 @@ from importlib import import_module
 
 from flask import current_app
 
-from app.models import Channel
+from app.messaging.models import Channel
 
 
 class Outcome:

@@ -27,12 +27,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
 from app.jobs import enqueue, get_queue
-from app.jobs.providers import Outcome, ProviderResult, provider_for
-from app.models import Message, MessageStatus
+from app.messaging.models import Message, MessageStatus
+from app.messaging.outbox import fall_back, forget_secrets, outgoing_for
+from app.messaging.providers import Outcome, ProviderResult, provider_for
 from app.platform.time import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,6 @@ def _retrying(step, *args):
 
 
 def _connection_lost(exc: DBAPIError) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
@@ -115,8 +114,6 @@ def _claim_at(message_id: int, now):
 
 def deliver_message(message_id: int) -> str | None:
     """Send one due pending message. Returns its new status (None: nothing to do)."""
-    from app.services.messaging import outgoing_for
-
     claim = _claim(message_id)
     if claim is None:
         return None
@@ -163,8 +160,6 @@ def _release(message_id: int, claim) -> None:
 def _record(message_id: int, claim, result: ProviderResult, config) -> str | None:
     """Write the outcome of the attempt that claimed the message at `claim`, only if the
     message is still that attempt's (a person or the sweep may have taken it since)."""
-    from app.services.messaging import fall_back, forget_secrets
-
     values = {"provider": result.provider or None, "claimed_at": None,
               "last_error": result.error[:1000] if result.error else None,
               "updated_at": utcnow()}
