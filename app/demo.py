@@ -20,6 +20,8 @@ from werkzeug.datastructures import FileStorage
 
 from app import demo_images
 from app.extensions import db
+from app.members import staff
+from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
 from app.models import (
     Article,
     ArticleKind,
@@ -29,16 +31,10 @@ from app.models import (
     HomeBlock,
     HomeBlockItem,
     LevelPrice,
-    Member,
-    MemberLevel,
-    MemberStatus,
     PackUnit,
     Product,
     ProductImage,
-    Region,
     Spec,
-    StaffKind,
-    StaffProfile,
     Store,
     Tag,
 )
@@ -46,7 +42,7 @@ from app.platform import accounts, uploads
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.time import utcnow
-from app.services import catalog, checkout, content, staff
+from app.services import catalog, checkout, content
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 

@@ -100,9 +100,10 @@ def seed(app, buyers):
     """20 products, `buyers` approved members of one region and the region's salesman
     (their own salesman, so a submit alerts exactly one person: three outbox rows)."""
     from app.extensions import db
-    from app.models import Member, MemberLevel, PackUnit, Product, Region, Spec, StaffProfile
+    from app.members import staff
+    from app.members.models import Member, MemberLevel, Region, StaffProfile
+    from app.models import PackUnit, Product, Spec
     from app.platform import accounts
-    from app.services import staff
 
     with app.app_context():
         region = Region(name="海口", sort_order=1)
@@ -154,13 +155,13 @@ def submit_core(app, user):
     """One order by hand: the reads, guards and writes `checkout.submit` must do."""
     from app.extensions import db
     from app.jobs import dispatch
+    from app.members.models import Member, StaffProfile, staff_region
     from app.messaging.events import EVENTS
     from app.messaging.models import Message, MessageTemplate
     from app.models import (
         CartLine,
         DeliveryMethodSetting,
         LevelPrice,
-        Member,
         Order,
         OrderEvent,
         OrderLine,
@@ -168,9 +169,7 @@ def submit_core(app, user):
         PaymentMethodSetting,
         Product,
         Spec,
-        StaffProfile,
     )
-    from app.models.regions import staff_region
     from app.platform.models import ShopSettings
     from app.platform.time import utcnow
     from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS

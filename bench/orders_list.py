@@ -33,9 +33,9 @@ def build(url):
 
 def seed_people(app):
     from app.extensions import db
-    from app.models import Member, Region, StaffProfile
+    from app.members import staff
+    from app.members.models import Member, Region, StaffProfile
     from app.platform import accounts
-    from app.services import staff
 
     with app.app_context():
         regions = [Region(name=n, sort_order=i) for i, n in enumerate(("海口", "三亚", "琼海"))]

@@ -127,11 +127,11 @@ def seed(app, n_products: int, rng: random.Random) -> dict:
     from sqlalchemy import func, insert, select, text
 
     from app.extensions import db
+    from app.members.models import MemberLevel
     from app.models import (
         Brand,
         Category,
         LevelPrice,
-        MemberLevel,
         PackUnit,
         Product,
         ProductImage,
@@ -273,7 +273,7 @@ def create_member(app) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import Member, MemberLevel, MemberStatus, Region
+    from app.members.models import Member, MemberLevel, MemberStatus, Region
     from app.platform import accounts
     from app.platform.security import CUSTOMER
     from app.platform.time import utcnow

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import Brand, Category, LevelPrice, MemberLevel, PackUnit, Product, Spec
+from app.members.models import MemberLevel
+from app.models import Brand, Category, LevelPrice, PackUnit, Product, Spec
 from app.services import catalog
 
 

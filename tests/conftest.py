@@ -135,7 +135,7 @@ class Factory:
             return _Ref(user.id, user.username)
 
     def region(self, name=None):
-        from app.models import Region
+        from app.members.models import Region
 
         with self.app.app_context():
             region = Region(name=name or f"区域{uuid.uuid4().hex[:6]}", sort_order=1, active=True)
@@ -144,7 +144,7 @@ class Factory:
             return _Ref(region.id, region.name)
 
     def _default_region(self):
-        from app.models import Region
+        from app.members.models import Region
 
         with self.app.app_context():
             found = db.session.query(Region).filter_by(name="测试默认区域").first()
@@ -153,8 +153,8 @@ class Factory:
         return self.region(name="测试默认区域")
 
     def staff(self, kind, regions, mobile=None, name="员工", plate="琼A·12345"):
-        from app.models import Region, StaffProfile
-        from app.services import staff
+        from app.members import staff
+        from app.members.models import Region, StaffProfile
 
         with self.app.app_context():
             profile = StaffProfile(name=name, phone=mobile or self.mobile(), kind=kind,
@@ -166,7 +166,7 @@ class Factory:
             return _Ref(profile.id, profile.phone, user_id=profile.user_id)
 
     def member(self, region=None, status="approved", mobile=None, shop="测试酒店"):
-        from app.models import Member
+        from app.members.models import Member
         from app.platform.security import CUSTOMER
 
         user = self.user(CUSTOMER, mobile=mobile)

@@ -3,7 +3,8 @@
 import uuid
 
 from app.extensions import db
-from app.models import DeliveryPhoto, Member, MemberLevel, Order
+from app.members.models import Member, MemberLevel
+from app.models import DeliveryPhoto, Order
 from app.services import cart, checkout, workflow
 from tests import catalog_factory as cf
 

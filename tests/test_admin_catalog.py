@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.members.models import Member, MemberLevel
 from app.models import (
     Article,
     Category,
     HomeBlock,
     HomeBlockItem,
     LevelPrice,
-    Member,
-    MemberLevel,
     PackUnit,
     Product,
     ProductImage,

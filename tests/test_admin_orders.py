@@ -14,11 +14,11 @@ from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
+from app.members.models import Member
 from app.models import (
     DeliveryMethodSetting,
     DeliveryPhoto,
     FreightTemplate,
-    Member,
     Order,
     Payment,
     PaymentMethodSetting,

@@ -86,20 +86,17 @@ def test_demo_data_is_idempotent(app, ctx):
     from sqlalchemy import func, select
 
     from app.demo import seed_demo
+    from app.members.models import Member, MemberLevel, Region, StaffProfile
     from app.models import (
         Article,
         Brand,
         Category,
         HomeBlock,
         LevelPrice,
-        Member,
-        MemberLevel,
         PackUnit,
         Product,
         ProductImage,
-        Region,
         Spec,
-        StaffProfile,
         Store,
     )
     from app.platform import uploads
@@ -245,7 +242,7 @@ def test_the_error_page_needs_nothing_from_a_database_that_failed(app, client, m
 
     from sqlalchemy.exc import IntegrityError
 
-    from app.models import Region
+    from app.members.models import Region
     from app.services import sales
 
     region = make.region(name="海口")

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from app import demo
 from app.extensions import db
-from app.models import Address, Member, MemberStatus, Order, OrderLine, PackUnit, Product, Spec
+from app.members.models import Member, MemberStatus
+from app.models import Address, Order, OrderLine, PackUnit, Product, Spec
 from app.platform import accounts
 from app.services import delivery
 

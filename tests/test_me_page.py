@@ -12,7 +12,7 @@ import pytest
 from flask import render_template
 
 from app.extensions import db
-from app.models import Member
+from app.members.models import Member
 from app.platform.security import CUSTOMER_SERVICE, DRIVER
 from tests.conftest import login
 

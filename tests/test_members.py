@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from app.extensions import db
+from app.members.models import Member, MemberLevel, VerificationCode
 from app.messaging.models import Message
-from app.models import Member, MemberLevel, VerificationCode
 from app.platform import accounts
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
+from app.members.models import Member
 from app.messaging.models import Message
-from app.models import DeliveryPhoto, Member, Order
+from app.models import DeliveryPhoto, Order
 from app.platform import uploads
 from app.services import cart, checkout, orders_media, workflow
 from app.services.orders_common import CUSTOMER_LABELS

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.members.models import Member
 from app.messaging.models import Message
-from app.models import Member, Order, OrderEvent, Payment, Spec
+from app.models import Order, OrderEvent, Payment, Spec
 from app.services import cart, checkout, sales, workflow
 from tests.conftest import csrf_token, login
 from tests.order_factory import World

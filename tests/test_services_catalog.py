@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CartLine, Category, Member, PackUnit, Product, Spec
+from app.members.models import Member
+from app.models import CartLine, Category, PackUnit, Product, Spec
 from app.platform.errors import PermissionDenied, ValidationError
 from app.services import cart, catalog, pricing, search
 from tests import catalog_factory as cf

@@ -5,7 +5,7 @@ import os
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Region, StaffProfile
+from app.members.models import Region, StaffProfile
 from app.platform import accounts
 from app.platform.models import ShopSettings
 from app.platform.security import DRIVER, SALESMAN
@@ -158,7 +158,7 @@ def test_region_names_are_unique_and_regions_in_use_are_kept(app, make):
 
 
 def test_default_member_level_is_a_setting(app, make):
-    from app.models import MemberLevel
+    from app.members.models import MemberLevel
 
     with app.app_context():
         level = MemberLevel(name="普通", sort_order=1)

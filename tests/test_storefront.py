@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
+from app.members.models import Member, MemberLevel
 from app.models import (
     Article,
     Brand,
@@ -22,8 +23,6 @@ from app.models import (
     HomeBlock,
     HomeBlockItem,
     LevelPrice,
-    Member,
-    MemberLevel,
     PackUnit,
     Product,
     Spec,

@@ -1,5 +1,16 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
+from app.members.models import (
+    CodePurpose,
+    Member,
+    MemberLevel,
+    MemberStatus,
+    Region,
+    StaffKind,
+    StaffProfile,
+    VerificationCode,
+    staff_region,
+)
 from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
 from app.models.catalog import (
     MAX_CATEGORY_DEPTH,
@@ -14,7 +25,6 @@ from app.models.catalog import (
     product_tag,
 )
 from app.models.content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
-from app.models.members import CodePurpose, Member, MemberLevel, MemberStatus, VerificationCode
 from app.models.orders import (
     Address,
     CartLine,
@@ -29,7 +39,6 @@ from app.models.orders import (
     Refund,
     RegionDeliveryFee,
 )
-from app.models.regions import Region, StaffKind, StaffProfile, staff_region
 from app.platform.models import AccountSession, ShopSettings
 
 __all__ = [

@@ -76,7 +76,7 @@ def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
             "auto_receive_days")
     level_id = str(data.get("default_level_id") or "").strip()
     if level_id:
-        from app.models import MemberLevel
+        from app.members.models import MemberLevel
 
         level = db.session.get(MemberLevel, ids.parse_id(level_id) or 0)
         if level is None:

@@ -6,12 +6,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.members.models import MemberLevel
 from app.models import (
     MAX_CATEGORY_DEPTH,
     Brand,
     Category,
     LevelPrice,
-    MemberLevel,
     PackUnit,
     Product,
     ProductImage,
@@ -119,7 +119,7 @@ def validate_member_level(level: MemberLevel) -> None:
 
 
 def check_member_level_deletable(level: MemberLevel) -> None:
-    from app.models import Member
+    from app.members.models import Member
     from app.platform.models import ShopSettings
 
     members = db.session.scalar(select(func.count(Member.id)).where(Member.level_id == level.id))

@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Address, CartLine, Member, Order, Product, Spec
+from app.members.models import Member
+from app.models import Address, CartLine, Order, Product, Spec
 from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.settings import get_settings

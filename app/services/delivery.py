@@ -17,7 +17,8 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import DeliveryPhoto, Order, StaffKind, StaffProfile
+from app.members.models import StaffKind, StaffProfile
+from app.models import DeliveryPhoto, Order
 from app.platform import accounts, uploads
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.security import DRIVER

@@ -6,11 +6,11 @@ settings); an assigned driver hears by SMS; every other order event reaches the
 customer (messaging.outbox.tell_customer decides WeChat or SMS, and in-app).
 """
 
+from app.members.staff import salesmen_of_region
 from app.messaging import outbox
 from app.messaging.events import EVENTS
 from app.messaging.models import Channel
 from app.platform.settings import get_settings
-from app.services.staff import salesmen_of_region
 
 
 def new_order_recipients(order) -> list[tuple[str, int | None]]:

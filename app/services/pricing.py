@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LevelPrice, Member, MemberStatus, Order, Spec
+from app.members.models import Member, MemberStatus
+from app.models import LevelPrice, Order, Spec
 from app.platform import accounts
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
 

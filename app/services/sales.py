@@ -16,7 +16,8 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Member, Order, StaffKind, StaffProfile
+from app.members.models import Member, StaffKind, StaffProfile
+from app.models import Order
 from app.platform.errors import NotFound
 from app.platform.time import SHANGHAI
 from app.services import pricing, scope

@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 
 from app.extensions import db
-from app.models import Order, StaffKind, StaffProfile
+from app.members.models import StaffKind, StaffProfile
+from app.models import Order
 from app.platform import accounts, ids
 from app.platform.errors import NotFound
 from app.platform.security import ADMIN, CUSTOMER_SERVICE

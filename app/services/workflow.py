@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OrderEvent, Payment, StaffKind, StaffProfile
+from app.members.models import StaffKind, StaffProfile
+from app.models import OrderEvent, Payment
 from app.platform import accounts, ids
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
@@ -492,7 +493,8 @@ def drivers_for(order) -> list[tuple[StaffProfile, int]]:
     """Drivers of the order's region with their current load (assigned or delivering)."""
     from sqlalchemy import func
 
-    from app.models import Order, Region
+    from app.members.models import Region
+    from app.models import Order
 
     load = (select(Order.driver_id, func.count(Order.id).label("n"))
             .where(Order.state.in_([State.ASSIGNED, State.DELIVERING]))

@@ -9,9 +9,10 @@ import mimetypes
 from flask import Blueprint, Response, abort
 from flask_login import current_user
 
+from app.members import services as members
 from app.platform.errors import NotFound
 from app.platform.uploads import get_storage, is_public_key
-from app.services import members, orders_media
+from app.services import orders_media
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 

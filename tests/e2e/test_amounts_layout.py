@@ -170,7 +170,8 @@ def _order(customer, specs, delivery="delivery", payment="cod"):
 @pytest.fixture(scope="module")
 def big(live_app):
     from app.extensions import db
-    from app.models import DeliveryPhoto, Member, Order, RegionDeliveryFee
+    from app.members.models import Member
+    from app.models import DeliveryPhoto, Order, RegionDeliveryFee
     from app.services import cart, catalog, workflow
     from tests import catalog_factory as cf
 

@@ -25,17 +25,8 @@ from wtforms import BooleanField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
-from app.models import (
-    Brand,
-    Category,
-    Member,
-    MemberLevel,
-    PackUnit,
-    Product,
-    Spec,
-    Tag,
-    product_tag,
-)
+from app.members.models import Member, MemberLevel
+from app.models import Brand, Category, PackUnit, Product, Spec, Tag, product_tag
 from app.platform import uploads
 from app.platform.errors import DomainError
 from app.services import catalog

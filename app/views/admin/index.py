@@ -4,8 +4,8 @@ from flask_appbuilder import IndexView, expose, has_access
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.members.models import Member, MemberStatus
 from app.messaging import log as message_log
-from app.models import Member, MemberStatus
 
 
 class AdminIndexView(IndexView):

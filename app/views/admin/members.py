@@ -12,11 +12,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, MemberLevel, StaffKind, StaffProfile
+from app.members import services as members
+from app.members.models import Member, MemberLevel, StaffKind, StaffProfile
 from app.platform import accounts
 from app.platform.errors import DomainError
 from app.platform.settings import get_settings
-from app.services import members
 from app.views.admin.base import PifaModelView
 
 

@@ -22,15 +22,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import StringField
 
 from app.extensions import db
-from app.models import (
-    FreightTemplate,
-    Member,
-    Order,
-    Region,
-    RegionDeliveryFee,
-    StaffKind,
-    StaffProfile,
-)
+from app.members.models import Member, Region, StaffKind, StaffProfile
+from app.models import FreightTemplate, Order, RegionDeliveryFee
 from app.platform import accounts, ids
 from app.platform.errors import DomainError
 from app.services import checkout_rules, delivery_note, order_history, refunds, scope, workflow

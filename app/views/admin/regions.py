@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
-from app.models import Region, StaffKind, StaffProfile
-from app.services import staff as staff_service
+from app.members import staff as staff_service
+from app.members.models import Region, StaffKind, StaffProfile
 from app.views.admin.base import PifaModelView
 
 KIND_CHOICES = [(StaffKind.SALESMAN, _l("Salesman")), (StaffKind.DRIVER, _l("Driver"))]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, FileField, SelectField, StringField, TextAreaField
 
 from app.extensions import db
-from app.models import MemberLevel
+from app.members.models import MemberLevel
 from app.platform import settings as settings_service
 from app.platform.errors import DomainError
 

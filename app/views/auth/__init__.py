@@ -23,10 +23,11 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import limiter
-from app.models import CodePurpose
+from app.members import referral, verification
+from app.members import services as members
+from app.members.models import CodePurpose
 from app.platform import accounts, ids, sessions
 from app.platform.errors import DomainError, ValidationError
-from app.services import members, verification
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -174,7 +175,7 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("shop.me"))
     form = _code_form()
-    referrer = members.salesman_by_referral(form.ref.data)
+    referrer = referral.salesman_by_referral(form.ref.data)
     error = None
     if request.method == "POST":
         if not form.validate_on_submit():

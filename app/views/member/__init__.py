@@ -6,11 +6,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+from app.members import services as members
+from app.members.models import Region
 from app.messaging import inbox
-from app.models import Region
 from app.platform import ids
 from app.platform.errors import DomainError
-from app.services import members
 from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")

@@ -12,10 +12,12 @@ import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from app.models import StaffKind
+from app.members import referral
+from app.members.models import StaffKind
+from app.members.staff import staff_of
 from app.platform import ids
 from app.platform.security import SALES_END
-from app.services import members, sales
+from app.services import sales
 from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -24,7 +26,6 @@ from app.services.orders_common import (
     STAFF_LABELS,
 )
 from app.services.pricing import HIDDEN_TEXT
-from app.services.staff import staff_of
 from app.views.guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
@@ -63,7 +64,7 @@ def _my_signup_link() -> str:
     salesman = staff_of(current_user, StaffKind.SALESMAN)
     if salesman is None:
         abort(404)
-    code = members.ensure_referral_code(salesman)
+    code = referral.ensure_referral_code(salesman)
     return url_for("auth.register", ref=code, _external=True)
 
 

@@ -8,17 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
+from app.members import services as members
 from app.platform import ids
 from app.platform.errors import DomainError
-from app.services import (
-    checkout,
-    members,
-    order_history,
-    orders_media,
-    orders_view,
-    scope,
-    workflow,
-)
+from app.services import checkout, order_history, orders_media, orders_view, scope, workflow
 from app.services.orders_common import (
     CUSTOMER_LABELS,
     CUSTOMER_TABS,

@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
+from app.members.models import CodePurpose, VerificationCode
 from app.messaging import outbox
-from app.models import CodePurpose, VerificationCode
 from app.platform import accounts
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow

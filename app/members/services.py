@@ -1,13 +1,11 @@
 """Members: sign-up, password reset, the profile and its gate, approval, referral, hand-over."""
 
-import secrets
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.messaging import outbox
-from app.models import (
+from app.members import verification
+from app.members.models import (
     CodePurpose,
     Member,
     MemberLevel,
@@ -16,12 +14,13 @@ from app.models import (
     StaffKind,
     StaffProfile,
 )
+from app.members.referral import salesman_by_referral
+from app.messaging import outbox
 from app.platform import accounts, ids, uploads
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.settings import get_settings
 from app.platform.time import utcnow
-from app.services import verification
 
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}
@@ -35,15 +34,6 @@ def member_of(user) -> Member | None:
 
 
 # ---- sign-up and reset ----------------------------------------------------------------
-
-def salesman_by_referral(code: str | None) -> StaffProfile | None:
-    code = (code or "").strip()
-    if not code or len(code) > 16:
-        return None
-    return db.session.scalar(select(StaffProfile).where(
-        StaffProfile.referral_code == code, StaffProfile.kind == StaffKind.SALESMAN,
-        StaffProfile.active.is_(True)))
-
 
 def register(raw_phone: str, code: str, password: str, referral: str | None = None):
     """Create a customer account after the SMS code proves the phone; returns the user."""
@@ -196,18 +186,6 @@ def reject(member: Member, reason: str, actor) -> Member:
 
 
 # ---- own salesman, referral codes, hand-over -----------------------------------------------
-
-def ensure_referral_code(profile: StaffProfile) -> str:
-    if profile.kind != StaffKind.SALESMAN:
-        raise ValidationError(_l("Only salesmen have a referral QR code."), "kind")
-    while not profile.referral_code:
-        code = secrets.token_urlsafe(6)[:8]
-        if not db.session.scalar(select(StaffProfile.id).where(
-                StaffProfile.referral_code == code)):
-            profile.referral_code = code
-            db.session.commit()
-    return profile.referral_code
-
 
 def _salesman(salesman_id) -> StaffProfile:
     salesman_id = ids.parse_id(salesman_id)
