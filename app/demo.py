@@ -19,30 +19,26 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app import demo_images
-from app.extensions import db
-from app.members import staff
-from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
-from app.models import (
-    Article,
-    ArticleKind,
-    BlockKind,
+from app.catalog import services as catalog
+from app.catalog.models import (
     Brand,
     Category,
-    HomeBlock,
-    HomeBlockItem,
     LevelPrice,
     PackUnit,
     Product,
     ProductImage,
     Spec,
-    Store,
     Tag,
 )
+from app.extensions import db
+from app.members import staff
+from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
+from app.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.platform import accounts, uploads
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.time import utcnow
-from app.services import catalog, checkout, content
+from app.services import checkout, content
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 
@@ -875,7 +871,8 @@ def _seed_orders(created) -> None:
     (cart, checkout, workflow), so their history and messages are real too."""
     import uuid
 
-    from app.models import DeliveryPhoto, Order, Product
+    from app.catalog.models import Product
+    from app.models import DeliveryPhoto, Order
     from app.services import cart, orders_media, workflow
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:

@@ -99,10 +99,10 @@ def build(url):
 def seed(app, buyers):
     """20 products, `buyers` approved members of one region and the region's salesman
     (their own salesman, so a submit alerts exactly one person: three outbox rows)."""
+    from app.catalog.models import PackUnit, Product, Spec
     from app.extensions import db
     from app.members import staff
     from app.members.models import Member, MemberLevel, Region, StaffProfile
-    from app.models import PackUnit, Product, Spec
     from app.platform import accounts
 
     with app.app_context():
@@ -153,6 +153,7 @@ def submit_ours(app, user):
 
 def submit_core(app, user):
     """One order by hand: the reads, guards and writes `checkout.submit` must do."""
+    from app.catalog.models import LevelPrice, PackUnit, Product, Spec
     from app.extensions import db
     from app.jobs import dispatch
     from app.members.models import Member, StaffProfile, staff_region
@@ -161,14 +162,10 @@ def submit_core(app, user):
     from app.models import (
         CartLine,
         DeliveryMethodSetting,
-        LevelPrice,
         Order,
         OrderEvent,
         OrderLine,
-        PackUnit,
         PaymentMethodSetting,
-        Product,
-        Spec,
     )
     from app.platform.models import ShopSettings
     from app.platform.time import utcnow
@@ -327,10 +324,11 @@ def run_side(app, submit, user_ids, spec_ids, orders_per_buyer, offset):
 def census(app) -> Counter:
     """Rows per table, messages per (event, channel, status), order events per action,
     stock left and jobs queued: what a side wrote is the difference of two censuses."""
+    from app.catalog.models import Spec
     from app.extensions import db
     from app.jobs import get_queue
     from app.messaging.models import Message
-    from app.models import Order, OrderEvent, OrderLine, Spec
+    from app.models import Order, OrderEvent, OrderLine
 
     counts = Counter()
     with app.app_context():

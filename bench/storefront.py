@@ -8,7 +8,7 @@
    migrations (flask_migrate.upgrade(), so PostgreSQL gets the pg_trgm index); a
    database that already holds products is refused, nothing is written to it.
 2. Seed, with bulk Core inserts: N products (realistic Chinese names, search_text
-   built by app.services.search exactly as the app builds it) x 3 specs x 3 member
+   built by app.catalog.search exactly as the app builds it) x 3 specs x 3 member
    levels, 2 images per product, a three-level category tree, brands, tags.
 3. Measure in-process through the WSGI app (app.test_client(), warm-up first), signed
    in as an approved member of a level (POST /auth/login with the form's CSRF token):
@@ -126,9 +126,8 @@ def seed(app, n_products: int, rng: random.Random) -> dict:
     """Bulk-insert the catalog with SQLAlchemy Core; returns what the pages need."""
     from sqlalchemy import func, insert, select, text
 
-    from app.extensions import db
-    from app.members.models import MemberLevel
-    from app.models import (
+    from app.catalog import search
+    from app.catalog.models import (
         Brand,
         Category,
         LevelPrice,
@@ -139,9 +138,10 @@ def seed(app, n_products: int, rng: random.Random) -> dict:
         Tag,
         product_tag,
     )
+    from app.extensions import db
+    from app.members.models import MemberLevel
     from app.platform.models import ShopSettings
     from app.platform.time import utcnow
-    from app.services import search
 
     counts = {}
     with app.app_context():
@@ -314,7 +314,7 @@ def bare_app(url: str, level_id: int):
     from flask import Flask, abort, jsonify, request
     from sqlalchemy import and_, create_engine, func, select
 
-    from app.models import Category, LevelPrice, PackUnit, Product, ProductImage, Spec
+    from app.catalog.models import Category, LevelPrice, PackUnit, Product, ProductImage, Spec
 
     engine = create_engine(url)
     p, s, u, lp = Product.__table__, Spec.__table__, PackUnit.__table__, LevelPrice.__table__
@@ -452,9 +452,9 @@ def profile(client, url: str, n: int) -> str:
 def explain(app) -> None:
     from sqlalchemy import func, select
 
+    from app.catalog import search
+    from app.catalog.models import Product
     from app.extensions import db
-    from app.models import Product
-    from app.services import search
 
     with app.app_context():
         where = (Product.on_shelf.is_(True), search.search_condition(SEARCH_Q))

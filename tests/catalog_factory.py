@@ -2,10 +2,10 @@
 
 from decimal import Decimal
 
+from app.catalog import services as catalog
+from app.catalog.models import Brand, Category, LevelPrice, PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import MemberLevel
-from app.models import Brand, Category, LevelPrice, PackUnit, Product, Spec
-from app.services import catalog
 
 
 def pack(inner=20, outer=400, base="把", inner_unit="盒", outer_unit="箱") -> PackUnit:

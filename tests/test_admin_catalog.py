@@ -8,22 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog import services as catalog
+from app.catalog.models import Category, LevelPrice, PackUnit, Product, ProductImage, Spec, Tag
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import (
-    Article,
-    Category,
-    HomeBlock,
-    HomeBlockItem,
-    LevelPrice,
-    PackUnit,
-    Product,
-    ProductImage,
-    Spec,
-    Tag,
-)
+from app.models import Article, HomeBlock, HomeBlockItem
 from app.platform.security import CUSTOMER_SERVICE
-from app.services import catalog
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes, upload
 
@@ -447,7 +437,7 @@ def test_brand_rename_refreshes_search_text(app, make):
     assert post_form(client, "/admin/brands/add", {"name": "洁丽", "story": "故事",
                                                    "sort_order": "0"}).status_code == 302
     with app.app_context():
-        from app.models import Brand
+        from app.catalog.models import Brand
         brand_id = db.session.scalar(select(Brand.id))
     pid = make_product(app, brand_id=brand_id)
     post_form(client, f"/admin/brands/edit/{brand_id}", {"name": "蓝月亮", "story": "",
@@ -530,7 +520,7 @@ def test_deleting_a_brand_or_a_product_removes_its_files(app, make):
               {"images": [upload(image_bytes(), "a.jpg")]})
     assert len(media_files(app)) == 4  # two images, two thumbnails
     with app.app_context():
-        from app.models import Brand
+        from app.catalog.models import Brand
         brand_id = db.session.scalar(select(Brand.id))
     token = csrf_token(client, "/admin/brands/list/")
     client.post(f"/admin/brands/delete/{brand_id}", data={"csrf_token": token})

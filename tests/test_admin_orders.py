@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 
+from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member
 from app.models import (
@@ -23,7 +24,6 @@ from app.models import (
     Payment,
     PaymentMethodSetting,
     RegionDeliveryFee,
-    Spec,
 )
 from app.platform import uploads
 from app.services import cart, checkout, orders_media, workflow

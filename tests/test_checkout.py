@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member, Region
 from app.messaging.models import Message
-from app.models import CartLine, FreightTemplate, Order, RegionDeliveryFee, Spec
+from app.models import CartLine, FreightTemplate, Order, RegionDeliveryFee
 from app.platform.errors import NotFound, ValidationError
 from app.services import cart, checkout, checkout_rules, scope
 from tests import catalog_factory as cf

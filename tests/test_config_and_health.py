@@ -85,23 +85,21 @@ def test_demo_data_is_idempotent(app, ctx):
 
     from sqlalchemy import func, select
 
-    from app.demo import seed_demo
-    from app.members.models import Member, MemberLevel, Region, StaffProfile
-    from app.models import (
-        Article,
+    from app.catalog import pricing, storefront
+    from app.catalog.models import (
         Brand,
         Category,
-        HomeBlock,
         LevelPrice,
         PackUnit,
         Product,
         ProductImage,
         Spec,
-        Store,
     )
+    from app.demo import seed_demo
+    from app.members.models import Member, MemberLevel, Region, StaffProfile
+    from app.models import Article, HomeBlock, Store
     from app.platform import uploads
     from app.platform.models import ShopSettings
-    from app.services import pricing, storefront
 
     tables = (Region, StaffProfile, Member, MemberLevel, Category, Brand, PackUnit, Product,
               Spec, LevelPrice, ProductImage, Article, Store, HomeBlock)

@@ -5,9 +5,10 @@ one-time repair of a database an older demo seeded."""
 from sqlalchemy import func, select
 
 from app import demo
+from app.catalog.models import PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import Member, MemberStatus
-from app.models import Address, Order, OrderLine, PackUnit, Product, Spec
+from app.models import Address, Order, OrderLine
 from app.platform import accounts
 from app.services import delivery
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog.models import Spec
 from app.extensions import db
-from app.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee, Spec
+from app.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee
 from app.services import delivery, workflow
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes

@@ -27,9 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from app.catalog.models import ProductImage
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Article, HomeBlock, ProductImage, Store
+from app.models import Article, HomeBlock, Store
 from app.platform import uploads
 from app.services import orders_media
 from tests import catalog_factory as cf

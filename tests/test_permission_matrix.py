@@ -14,8 +14,9 @@ import re
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from app.catalog.models import Brand, Category, Product
 from app.extensions import db
-from app.models import Article, Brand, Category, DeliveryPhoto, Order, Product
+from app.models import Article, DeliveryPhoto, Order
 from app.platform import uploads
 from app.services import orders_media
 from tests import catalog_factory as cf

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.catalog.models import Spec
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Order, OrderEvent, Payment, Spec
+from app.models import Order, OrderEvent, Payment
 from app.platform.errors import ValidationError
 from app.services import refunds, workflow
 from tests.conftest import TEST_DATABASE_URL, app_config

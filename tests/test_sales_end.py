@@ -13,10 +13,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member
 from app.messaging.models import Message
-from app.models import Order, OrderEvent, Payment, Spec
+from app.models import Order, OrderEvent, Payment
 from app.services import cart, checkout, sales, workflow
 from tests.conftest import csrf_token, login
 from tests.order_factory import World

@@ -5,11 +5,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.catalog import pricing, search
+from app.catalog import services as catalog
+from app.catalog.models import Category, PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import Member
-from app.models import CartLine, Category, PackUnit, Product, Spec
+from app.models import CartLine
 from app.platform.errors import PermissionDenied, ValidationError
-from app.services import cart, catalog, pricing, search
+from app.services import cart
 from tests import catalog_factory as cf
 
 

@@ -13,24 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event, select
 
+from app.catalog import services as catalog
+from app.catalog.models import Brand, Category, LevelPrice, PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import (
-    Article,
-    Brand,
-    CartLine,
-    Category,
-    HomeBlock,
-    HomeBlockItem,
-    LevelPrice,
-    PackUnit,
-    Product,
-    Spec,
-    Store,
-)
+from app.models import Article, CartLine, HomeBlock, HomeBlockItem, Store
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN
-from app.services import catalog
 from tests.conftest import csrf_token, login
 
 BASE = Decimal("1.37")  # per 把; a box of 20 = 27.40

@@ -12,8 +12,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog.models import Spec
 from app.extensions import db
-from app.models import CartLine, Order, Spec
+from app.models import CartLine, Order
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World

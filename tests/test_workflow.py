@@ -12,9 +12,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog.models import Spec
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Order, OrderEvent, Spec
+from app.models import Order, OrderEvent
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.services import workflow
 from tests.conftest import login

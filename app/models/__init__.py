@@ -1,5 +1,17 @@
 """All models, imported so that every table is on FAB's metadata before mapping."""
 
+from app.catalog.models import (
+    MAX_CATEGORY_DEPTH,
+    Brand,
+    Category,
+    LevelPrice,
+    PackUnit,
+    Product,
+    ProductImage,
+    Spec,
+    Tag,
+    product_tag,
+)
 from app.members.models import (
     CodePurpose,
     Member,
@@ -12,18 +24,6 @@ from app.members.models import (
     staff_region,
 )
 from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
-from app.models.catalog import (
-    MAX_CATEGORY_DEPTH,
-    Brand,
-    Category,
-    LevelPrice,
-    PackUnit,
-    Product,
-    ProductImage,
-    Spec,
-    Tag,
-    product_tag,
-)
 from app.models.content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.models.orders import (
     Address,

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.catalog import pricing
+from app.catalog.models import Product, Spec
 from app.extensions import db
-from app.models import CartLine, Product, Spec
+from app.models import CartLine
 from app.platform.errors import PermissionDenied, ValidationError
-from app.services import pricing
 
 MAX_QUANTITY = 1_000_000
 ADD_ATTEMPTS = 3

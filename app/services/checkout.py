@@ -16,16 +16,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.catalog import pricing
+from app.catalog.models import Product, Spec
+from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import Member
-from app.models import Address, CartLine, Order, Product, Spec
+from app.models import Address, CartLine, Order
 from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.settings import get_settings
 from app.platform.time import SHANGHAI
-from app.services import cart, checkout_rules, pricing, workflow
+from app.services import cart, checkout_rules, workflow
 from app.services.orders_common import Delivery, State, recompute_totals, take_stock
-from app.services.pricing import money
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.catalog.models import Spec
+from app.catalog.pricing import money
 from app.extensions import db
 from app.models import (
     DeliveryMethodSetting,
@@ -13,11 +15,9 @@ from app.models import (
     OrderLine,
     PaymentMethodSetting,
     RegionDeliveryFee,
-    Spec,
 )
 from app.platform.errors import ValidationError
 from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS, Delivery, Pay
-from app.services.pricing import money
 
 
 def payment_settings() -> dict[str, PaymentMethodSetting]:

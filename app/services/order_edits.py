@@ -9,8 +9,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from app.catalog.models import Spec
+from app.catalog.pricing import money
 from app.extensions import db
-from app.models import OrderLine, Spec
+from app.models import OrderLine
 from app.platform import ids
 from app.platform.errors import ValidationError
 from app.services import cart, checkout_rules
@@ -22,7 +24,6 @@ from app.services.orders_common import (
     return_stock,
     take_stock,
 )
-from app.services.pricing import money
 
 
 def _line(ctx):

@@ -6,9 +6,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
+from app.catalog.models import Spec
+from app.catalog.pricing import money
 from app.extensions import db
-from app.models import Order, Spec
-from app.services.pricing import money
+from app.models import Order
 
 
 class State:

@@ -15,14 +15,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.catalog import pricing
+from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import Member, StaffKind, StaffProfile
 from app.models import Order
 from app.platform.errors import NotFound
 from app.platform.time import SHANGHAI
-from app.services import pricing, scope
+from app.services import scope
 from app.services.orders_common import State
-from app.services.pricing import money
 
 PER_PAGE = 20
 # Tab badges count up to this and then show "99+": each count reads at most

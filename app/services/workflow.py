@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import StaffKind, StaffProfile
 from app.models import OrderEvent, Payment
@@ -30,7 +31,6 @@ from app.services.orders_common import (
     recompute_totals,
     return_stock,
 )
-from app.services.pricing import money
 
 # Who acts, as the table names them.
 CUSTOMER = "customer"  # the order's own customer

@@ -169,10 +169,11 @@ def _order(customer, specs, delivery="delivery", payment="cod"):
 
 @pytest.fixture(scope="module")
 def big(live_app):
+    from app.catalog import services as catalog
     from app.extensions import db
     from app.members.models import Member
     from app.models import DeliveryPhoto, Order, RegionDeliveryFee
-    from app.services import cart, catalog, workflow
+    from app.services import cart, workflow
     from tests import catalog_factory as cf
 
     make = Factory(live_app)

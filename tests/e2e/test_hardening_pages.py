@@ -50,8 +50,9 @@ def test_signing_out_asks_first_and_then_ends_the_session(new_page, shot):
 
 
 def test_the_customer_reads_what_the_salesman_changed(live_app, new_page, shot):
+    from app.catalog.models import Spec
     from app.extensions import db
-    from app.models import Order, Spec
+    from app.models import Order
     from app.platform import accounts
     from app.services import cart, checkout, workflow
 

@@ -24,12 +24,12 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length
 
+from app.catalog import services as catalog
+from app.catalog.models import Brand, Category, PackUnit, Product, Spec, Tag, product_tag
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import Brand, Category, PackUnit, Product, Spec, Tag, product_tag
 from app.platform import uploads
 from app.platform.errors import DomainError
-from app.services import catalog
 from app.services.content import sanitize_html
 from app.views.admin.base import PifaModelView
 

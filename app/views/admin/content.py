@@ -12,8 +12,9 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
+from app.catalog.models import Brand, Tag
 from app.extensions import db
-from app.models import Article, ArticleKind, BlockKind, Brand, HomeBlock, HomeBlockItem, Store, Tag
+from app.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.platform import uploads
 from app.services import content
 from app.views.admin.catalog import (

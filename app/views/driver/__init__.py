@@ -10,10 +10,11 @@ returns (the cash to collect); templates render nothing else of prices.
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
+from app.catalog import pricing
 from app.platform import ids
 from app.platform.security import DRIVER_END
 from app.platform.time import utcnow
-from app.services import delivery, pricing
+from app.services import delivery
 from app.services.orders_common import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,

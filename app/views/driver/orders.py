@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.catalog import pricing
 from app.extensions import db
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import DRIVER_END
 from app.platform.uploads import thumb_key_of
-from app.services import delivery, pricing, scope, workflow
+from app.services import delivery, scope, workflow
 from app.services.orders_common import held_quantity
 from app.views.driver import bp
 from app.views.guards import requires

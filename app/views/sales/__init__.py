@@ -12,6 +12,7 @@ import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
+from app.catalog.pricing import HIDDEN_TEXT
 from app.members import referral
 from app.members.models import StaffKind
 from app.members.staff import staff_of
@@ -25,7 +26,6 @@ from app.services.orders_common import (
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
-from app.services.pricing import HIDDEN_TEXT
 from app.views.guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")

@@ -13,12 +13,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.catalog import pricing, storefront
 from app.extensions import db
 from app.platform import ids
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
 from app.platform.settings import get_settings
-from app.services import cart, checkout, pricing, sales, scope, storefront
+from app.services import cart, checkout, sales, scope
 from app.views.guards import requires
 from app.views.sales import bp
 

@@ -10,19 +10,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.catalog import pricing, storefront
 from app.extensions import db
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
-from app.services import (
-    checkout_rules,
-    order_history,
-    pricing,
-    refunds,
-    sales,
-    scope,
-    storefront,
-    workflow,
-)
+from app.services import checkout_rules, order_history, refunds, sales, scope, workflow
 from app.services.orders_common import held_quantity
 from app.views.guards import requires
 from app.views.sales import bp

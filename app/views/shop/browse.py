@@ -2,8 +2,8 @@
 
 from flask import abort, render_template, request
 
-from app.services import navigation as lookups
-from app.services import search, storefront
+from app.catalog import navigation as lookups
+from app.catalog import search, storefront
 from app.views.shop import bp, page_arg, price_access
 
 

@@ -6,10 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.catalog import storefront
 from app.extensions import db
 from app.platform import ids
 from app.platform.errors import DomainError
-from app.services import cart, storefront
+from app.services import cart
 from app.views.shop import bp, price_access
 from app.views.shop.browse import product_page
 

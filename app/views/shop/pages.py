@@ -2,7 +2,7 @@
 
 from flask import abort, render_template
 
-from app.services import navigation as lookups
+from app.catalog import navigation as lookups
 from app.views.shop import bp, page_arg
 
 

@@ -15,9 +15,10 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.catalog.models import LevelPrice, Spec
 from app.extensions import db
 from app.members.models import Member, MemberStatus
-from app.models import LevelPrice, Order, Spec
+from app.models import Order
 from app.platform import accounts
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
 

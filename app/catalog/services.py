@@ -5,9 +5,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from app.extensions import db
-from app.members.models import MemberLevel
-from app.models import (
+from app.catalog import search
+from app.catalog.models import (
     MAX_CATEGORY_DEPTH,
     Brand,
     Category,
@@ -17,9 +16,10 @@ from app.models import (
     ProductImage,
     Spec,
 )
+from app.extensions import db
+from app.members.models import MemberLevel
 from app.platform import uploads
 from app.platform.errors import ValidationError
-from app.services import search
 
 MAX_STOCK = 100_000_000
 MAX_PRICE = Decimal("9999999.99")

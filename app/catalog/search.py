@@ -11,7 +11,7 @@ import re
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import and_
 
-from app.models import Product
+from app.catalog.models import Product
 
 MAX_QUERY = 64
 

@@ -7,9 +7,10 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy import func, select
 
+from app.catalog.models import Brand, Category
+from app.catalog.storefront import Page
 from app.extensions import db
-from app.models import Article, Brand, Category, Store
-from app.services.storefront import Page
+from app.models import Article, Store
 
 BRANDS_PER_PAGE = 30
 STORES_PER_PAGE = 20

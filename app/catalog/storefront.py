@@ -10,21 +10,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from app.catalog import pricing, search
+from app.catalog import services as catalog
+from app.catalog.models import Brand, Category, Product, Spec, Tag, product_tag
 from app.extensions import db
-from app.models import (
-    Article,
-    ArticleKind,
-    BlockKind,
-    Brand,
-    Category,
-    HomeBlock,
-    Product,
-    Spec,
-    Tag,
-    product_tag,
-)
+from app.models import Article, ArticleKind, BlockKind, HomeBlock
 from app.platform.settings import get_settings
-from app.services import catalog, pricing, search
 
 PER_PAGE = 20
 # Cards need neither the search text nor the description.
