@@ -30,15 +30,16 @@ from app.catalog.models import (
     Spec,
     Tag,
 )
+from app.content import services as content
+from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.extensions import db
 from app.members import staff
 from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
-from app.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.platform import accounts, uploads
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.time import utcnow
-from app.services import checkout, content
+from app.services import checkout
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from app.catalog import services as catalog
 from app.catalog.models import Category, LevelPrice, PackUnit, Product, ProductImage, Spec, Tag
+from app.content.models import Article, HomeBlock, HomeBlockItem
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import Article, HomeBlock, HomeBlockItem
 from app.platform.security import CUSTOMER_SERVICE
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes, upload
@@ -452,7 +452,7 @@ def test_store_coordinates_are_checked(app, make):
         "name": "金盘店", "address": "金盘路 18 号", "latitude": "200", "longitude": "110",
         "sort_order": "0", "active": "y"}, follow_redirects=True)
     assert "Coordinates must be" in resp.get_data(as_text=True)
-    from app.models import Store
+    from app.content.models import Store
     assert count(app, Store) == 0
 
 

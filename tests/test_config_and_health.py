@@ -95,9 +95,9 @@ def test_demo_data_is_idempotent(app, ctx):
         ProductImage,
         Spec,
     )
+    from app.content.models import Article, HomeBlock, Store
     from app.demo import seed_demo
     from app.members.models import Member, MemberLevel, Region, StaffProfile
-    from app.models import Article, HomeBlock, Store
     from app.platform import uploads
     from app.platform.models import ShopSettings
 

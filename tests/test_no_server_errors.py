@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.catalog.models import ProductImage
+from app.content.models import Article, HomeBlock, Store
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Article, HomeBlock, Store
 from app.platform import uploads
 from app.services import orders_media
 from tests import catalog_factory as cf

@@ -15,8 +15,9 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from app.catalog.models import Brand, Category, Product
+from app.content.models import Article
 from app.extensions import db
-from app.models import Article, DeliveryPhoto, Order
+from app.models import DeliveryPhoto, Order
 from app.platform import uploads
 from app.services import orders_media
 from tests import catalog_factory as cf

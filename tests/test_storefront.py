@@ -15,9 +15,10 @@ from sqlalchemy import event, select
 
 from app.catalog import services as catalog
 from app.catalog.models import Brand, Category, LevelPrice, PackUnit, Product, Spec
+from app.content.models import Article, HomeBlock, HomeBlockItem, Store
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import Article, CartLine, HomeBlock, HomeBlockItem, Store
+from app.models import CartLine
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN
 from tests.conftest import csrf_token, login

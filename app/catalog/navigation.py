@@ -1,19 +1,16 @@
-"""Storefront navigation and lookups: the category tree, brands, stores, articles.
+"""Storefront navigation and lookups: the category tree and brands.
 
 Each is one fixed query (no query per row)."""
 
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.catalog.models import Brand, Category
-from app.catalog.storefront import Page
 from app.extensions import db
-from app.models import Article, Store
+from app.platform.paging import Page, paged
 
 BRANDS_PER_PAGE = 30
-STORES_PER_PAGE = 20
 
 
 @dataclass
@@ -73,37 +70,9 @@ def category_nav() -> CategoryNav:
     return CategoryNav(roots, reachable)
 
 
-def _paged(query, order, page: int, per_page: int) -> Page:
-    page = max(1, min(int(page or 1), 10_000))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(*order).limit(per_page)
-                               .offset((page - 1) * per_page)).all()
-    return Page(items, total, page, per_page)
-
-
 def brands(page: int, per_page: int = BRANDS_PER_PAGE) -> Page:
-    return _paged(select(Brand), (Brand.sort_order, Brand.name, Brand.id), page, per_page)
+    return paged(select(Brand), (Brand.sort_order, Brand.name, Brand.id), page, per_page)
 
 
 def brand(brand_id: int) -> Brand | None:
     return db.session.get(Brand, brand_id)
-
-
-def stores(page: int, per_page: int = STORES_PER_PAGE) -> Page:
-    return _paged(select(Store).where(Store.active.is_(True)), (Store.sort_order, Store.id),
-                  page, per_page)
-
-
-def published_article(article_id: int) -> Article | None:
-    return db.session.scalar(select(Article).where(Article.id == article_id,
-                                                   Article.published.is_(True)))
-
-
-def map_url(store: Store) -> str:
-    """Amap (高德) link: a marker when the store has coordinates, else an address search."""
-    if store.latitude is not None and store.longitude is not None:
-        return "https://uri.amap.com/marker?" + urlencode(
-            {"position": f"{store.longitude},{store.latitude}", "name": store.name},
-            quote_via=quote, safe=",")
-    return "https://uri.amap.com/search?" + urlencode({"keyword": store.address},
-                                                      quote_via=quote)

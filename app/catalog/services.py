@@ -167,7 +167,7 @@ def check_pack_unit_deletable(unit: PackUnit) -> None:
 
 def save_product(product: Product) -> None:
     """Validate a product's own fields and refresh what is derived from them."""
-    from app.services.content import sanitize_html
+    from app.content.services import sanitize_html
 
     product.name = (product.name or "").strip()
     if not product.name:

@@ -7,14 +7,14 @@ specs (products, their specs and prices are loaded in bulk).
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from app.catalog import pricing, search
 from app.catalog import services as catalog
-from app.catalog.models import Brand, Category, Product, Spec, Tag, product_tag
+from app.catalog.models import Brand, Category, Product, Spec
 from app.extensions import db
-from app.models import Article, ArticleKind, BlockKind, HomeBlock
+from app.platform.paging import Page, paged
 from app.platform.settings import get_settings
 
 PER_PAGE = 20
@@ -45,26 +45,6 @@ class ProductCard:
         return min(priced, key=lambda s: s.unit_price) if priced else None
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
 def cards(products: list[Product], access: pricing.PriceAccess) -> list[ProductCard]:
     """Product cards with each active spec's price as this person may see it."""
     specs = [s for p in products for s in p.specs if s.active]
@@ -84,14 +64,10 @@ def cards(products: list[Product], access: pricing.PriceAccess) -> list[ProductC
 
 
 def _listing(where, page: int, per_page: int, access) -> Page:
-    page = max(1, min(int(page or 1), 10_000))
-    base = select(Product).where(Product.on_shelf.is_(True), *where)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    products = db.session.scalars(
-        base.options(selectinload(Product.specs), *CARD_ONLY)
-        .order_by(Product.sort_order, Product.id)
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(cards(products, access), total, page, per_page)
+    return paged(select(Product).where(Product.on_shelf.is_(True), *where)
+                 .options(selectinload(Product.specs), *CARD_ONLY),
+                 (Product.sort_order, Product.id), page, per_page,
+                 shown=lambda products: cards(products, access))
 
 
 def category_products(category: Category | None, page, access, per_page=PER_PAGE) -> Page:
@@ -116,47 +92,3 @@ def product_detail(product_id: int, access) -> ProductCard | None:
                                 joinedload(Product.brand), selectinload(Product.tags))
         .where(Product.id == product_id, Product.on_shelf.is_(True)))
     return cards([product], access)[0] if product else None
-
-
-@dataclass
-class RenderedBlock:
-    block: HomeBlock
-    cards: list[ProductCard] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-
-
-def home_blocks(access) -> list[RenderedBlock]:
-    """The visible home blocks in their order, each with its products or articles."""
-    blocks = db.session.scalars(
-        select(HomeBlock).options(selectinload(HomeBlock.items))
-        .where(HomeBlock.visible.is_(True)).order_by(HomeBlock.position, HomeBlock.id)).all()
-    rendered = []
-    for block in blocks:
-        item = RenderedBlock(block)
-        if block.kind == BlockKind.PRODUCTS:
-            query = select(Product).where(Product.on_shelf.is_(True))
-            if block.category_id:
-                category = db.session.get(Category, block.category_id)
-                ids = catalog.descendant_ids(category) if category else [block.category_id]
-                query = query.where(Product.category_id.in_(ids))
-            if block.brand_id:
-                query = query.where(Product.brand_id == block.brand_id)
-            if block.tag_id:
-                query = query.where(Product.id.in_(
-                    select(product_tag.c.product_id).where(product_tag.c.tag_id == block.tag_id)))
-            products = db.session.scalars(
-                query.options(selectinload(Product.specs), *CARD_ONLY)
-                .order_by(Product.sort_order, Product.id).limit(block.limit)).all()
-            item.cards = cards(products, access)
-        elif block.kind in (BlockKind.ARTICLES, BlockKind.NOTICE):
-            kind = block.article_kind if block.kind == BlockKind.ARTICLES \
-                else ArticleKind.ANNOUNCEMENT
-            item.articles = db.session.scalars(
-                select(Article).where(Article.published.is_(True), Article.kind == kind)
-                .order_by(Article.sort_order, Article.id.desc()).limit(block.limit)).all()
-        rendered.append(item)
-    return rendered
-
-
-def tags_used() -> list[Tag]:
-    return db.session.scalars(select(Tag).order_by(Tag.name)).all()

@@ -12,6 +12,7 @@ from app.catalog.models import (
     Tag,
     product_tag,
 )
+from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.members.models import (
     CodePurpose,
     Member,
@@ -24,7 +25,6 @@ from app.members.models import (
     staff_region,
 )
 from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
-from app.models.content import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.models.orders import (
     Address,
     CartLine,

@@ -26,11 +26,11 @@ from wtforms.validators import DataRequired, Length
 
 from app.catalog import services as catalog
 from app.catalog.models import Brand, Category, PackUnit, Product, Spec, Tag, product_tag
+from app.content.services import sanitize_html
 from app.extensions import db
 from app.members.models import Member, MemberLevel
 from app.platform import uploads
 from app.platform.errors import DomainError
-from app.services.content import sanitize_html
 from app.views.admin.base import PifaModelView
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
 from app.catalog.models import Brand, Tag
+from app.content import services as content
+from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.extensions import db
-from app.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.platform import uploads
-from app.services import content
 from app.views.admin.catalog import (
     HTML_HELP,
     AdminModelView,

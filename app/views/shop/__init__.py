@@ -14,13 +14,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.catalog import pricing, storefront
+from app.content import services as content
 from app.extensions import db
 from app.members import services as members
 from app.members.models import Member
 from app.messaging import inbox
 from app.platform import accounts, ids, uploads
 from app.platform.errors import ValidationError
-from app.services import cart, content
+from app.services import cart
 from app.views.guards import signed_in
 
 bp = Blueprint("shop", __name__)

@@ -4,13 +4,14 @@ from flask import abort, render_template, request
 
 from app.catalog import navigation as lookups
 from app.catalog import search, storefront
+from app.content import home as home_page
 from app.views.shop import bp, page_arg, price_access
 
 
 @bp.route("/")
 def home():
     return render_template("shop/home.html", tab="home",
-                           blocks=storefront.home_blocks(price_access()))
+                           blocks=home_page.home_blocks(price_access()))
 
 
 @bp.route("/category", defaults={"category_id": None}, endpoint="categories")

@@ -1,12 +1,17 @@
-"""Articles, stores and home-page blocks: validation and HTML sanitising."""
+"""Articles, stores and home-page blocks: validation, HTML sanitising, the store list and
+published articles."""
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import quote, urlencode
 
 import nh3
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from app.models import Article, ArticleKind, BlockKind, HomeBlock, Store
+from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, Store
+from app.extensions import db
 from app.platform.errors import ValidationError
+from app.platform.paging import Page, paged
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "s", "h2", "h3", "h4", "ul", "ol",
                 "li", "blockquote", "a", "img", "span", "div", "table", "thead", "tbody", "tr",
@@ -82,3 +87,28 @@ def safe_link(link: str | None) -> str | None:
         raise ValidationError(_l("A link must be a path in the shop, such as /category/3."),
                               "link")
     return link[:255]
+
+
+# ---- stores (for navigation) and published articles ------------------------------------
+
+STORES_PER_PAGE = 20
+
+
+def stores(page: int, per_page: int = STORES_PER_PAGE) -> Page:
+    return paged(select(Store).where(Store.active.is_(True)), (Store.sort_order, Store.id),
+                  page, per_page)
+
+
+def published_article(article_id: int) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.id == article_id,
+                                                   Article.published.is_(True)))
+
+
+def map_url(store: Store) -> str:
+    """Amap (高德) link: a marker when the store has coordinates, else an address search."""
+    if store.latitude is not None and store.longitude is not None:
+        return "https://uri.amap.com/marker?" + urlencode(
+            {"position": f"{store.longitude},{store.latitude}", "name": store.name},
+            quote_via=quote, safe=",")
+    return "https://uri.amap.com/search?" + urlencode({"keyword": store.address},
+                                                      quote_via=quote)

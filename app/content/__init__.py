@@ -1,0 +1,1 @@
+"""Content: articles and pages, stores (for navigation), the home page's blocks."""
