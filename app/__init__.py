@@ -72,6 +72,19 @@ def _sqlite_foreign_keys(engine) -> None:
         cursor.close()
 
 
+# Each domain owns its models; all of them are on the metadata before Flask-AppBuilder maps
+# its user model (which our tables reference) and before Alembic compares the schema.
+MODEL_MODULES = ("app.platform.models", "app.members.models", "app.catalog.models",
+                 "app.content.models", "app.messaging.models", "app.ordering.models")
+
+
+def _import_models() -> None:
+    from importlib import import_module
+
+    for name in MODEL_MODULES:
+        import_module(name)
+
+
 def create_app(config: dict | None = None) -> Flask:
     # PIFA_INSTANCE_DIR moves instance/ (its config.py and the SQLite file) elsewhere.
     instance = os.environ.get("PIFA_INSTANCE_DIR") or os.path.join(
@@ -86,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     app.request_class = PifaRequest
 
-    from app import models  # noqa: F401  (every table on the metadata before FAB maps users)
+    _import_models()
     from app.jobs import init_jobs
     from app.platform.security import PifaAppBuilder
     from app.views import register_blueprints, register_views

@@ -35,11 +35,11 @@ from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeB
 from app.extensions import db
 from app.members import staff
 from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
+from app.ordering import checkout, scope
 from app.platform import accounts, uploads
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
 from app.platform.time import utcnow
-from app.services import checkout
 
 DEMO_PASSWORD = "pifa2026"  # noqa: S105  (demo logins, listed in README)
 
@@ -698,7 +698,7 @@ def _repair_packs(created) -> None:
     pack, so of the new one too) and take the new packing, so that the loading list and
     the delivery note count the same packs as the shop.
     """
-    from app.models import OrderLine
+    from app.ordering.models import OrderLine
 
     for old, key in LEGACY_PACKS.items():
         unit = _pack_of(old)
@@ -830,7 +830,7 @@ def _seed_content(categories, tags, created) -> None:
 
 
 def _seed_delivery(created) -> None:
-    from app.models import FreightTemplate, RegionDeliveryFee
+    from app.ordering.models import FreightTemplate, RegionDeliveryFee
 
     for name, fee, free_above in REGION_FEES:
         region = _one(Region, name=name)
@@ -873,8 +873,8 @@ def _seed_orders(created) -> None:
     import uuid
 
     from app.catalog.models import Product
-    from app.models import DeliveryPhoto, Order
-    from app.services import cart, orders_media, workflow
+    from app.ordering import cart, workflow
+    from app.ordering.models import DeliveryPhoto, Order
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return  # loaded before
@@ -928,7 +928,7 @@ def _seed_orders(created) -> None:
         for action, actor, data in steps:
             if action == "photo":
                 key = _store_png(demo_images.delivery_note(order.order_no, member.shop_name),
-                                 orders_media.order_folder(order.id, "delivery"), private=True)
+                                 scope.order_folder(order.id, "delivery"), private=True)
                 db.session.add(DeliveryPhoto(order_id=order.id, key=key,
                                              uploaded_by_id=actor.id))
                 db.session.commit()

@@ -139,14 +139,14 @@ def seed(app, buyers):
 
 def fill_cart(user, spec_ids, n):
     """The untimed part of a round, the same on both sides."""
-    from app.services import cart
+    from app.ordering import cart
 
     cart.add_to_cart(user, {spec_ids[n % len(spec_ids)]: 24,
                             spec_ids[(n + 1) % len(spec_ids)]: 48})
 
 
 def submit_ours(app, user):
-    from app.services import checkout
+    from app.ordering import checkout
 
     checkout.submit(user, user, dict(FORM, idempotency_key=uuid.uuid4().hex))
 
@@ -159,7 +159,7 @@ def submit_core(app, user):
     from app.members.models import Member, StaffProfile, staff_region
     from app.messaging.events import EVENTS
     from app.messaging.models import Message, MessageTemplate
-    from app.models import (
+    from app.ordering.models import (
         CartLine,
         DeliveryMethodSetting,
         Order,
@@ -167,9 +167,9 @@ def submit_core(app, user):
         OrderLine,
         PaymentMethodSetting,
     )
+    from app.ordering.states import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS
     from app.platform.models import ShopSettings
     from app.platform.time import utcnow
-    from app.services.orders_common import DEFAULT_DELIVERY_PAYMENTS, DEFAULT_PAYMENTS
 
     User = app.appbuilder.sm.user_model
     key = uuid.uuid4().hex
@@ -328,7 +328,7 @@ def census(app) -> Counter:
     from app.extensions import db
     from app.jobs import get_queue
     from app.messaging.models import Message
-    from app.models import Order, OrderEvent, OrderLine
+    from app.ordering.models import Order, OrderEvent, OrderLine
 
     counts = Counter()
     with app.app_context():

@@ -84,7 +84,7 @@ def fill(app, start, stop, total):
 
 def measure(app, requests):
     from app.extensions import db
-    from app.models import Order
+    from app.ordering.models import Order
     from bench.web import signed_in_client, time_page
 
     client = signed_in_client(app, "13800000011", "bench2026x")

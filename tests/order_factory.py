@@ -4,8 +4,8 @@ import uuid
 
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import DeliveryPhoto, Order
-from app.services import cart, checkout, workflow
+from app.ordering import cart, checkout, workflow
+from app.ordering.models import DeliveryPhoto, Order
 from tests import catalog_factory as cf
 
 

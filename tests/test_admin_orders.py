@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage
 from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member
-from app.models import (
+from app.ordering import cart, checkout, scope, workflow
+from app.ordering.models import (
     DeliveryMethodSetting,
     DeliveryPhoto,
     FreightTemplate,
@@ -26,7 +27,6 @@ from app.models import (
     RegionDeliveryFee,
 )
 from app.platform import uploads
-from app.services import cart, checkout, orders_media, workflow
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World
@@ -219,7 +219,7 @@ def test_order_page_shows_lines_history_photos_and_payments(app, world, cs):
         order = world.order("delivered")
         stored = uploads.save_image(
             FileStorage(io.BytesIO(image_bytes()), filename="note.jpg"), private=True,
-            folder=orders_media.order_folder(order.id, "delivery"))
+            folder=scope.order_folder(order.id, "delivery"))
         db.session.add(DeliveryPhoto(order_id=order.id, key=stored.key,
                                      uploaded_by_id=world.driver.user_id))
         db.session.commit()

@@ -14,9 +14,9 @@ from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member, Region
 from app.messaging.models import Message
-from app.models import CartLine, FreightTemplate, Order, RegionDeliveryFee
+from app.ordering import cart, checkout, freight, options, scope
+from app.ordering.models import CartLine, FreightTemplate, Order, RegionDeliveryFee
 from app.platform.errors import NotFound, ValidationError
-from app.services import cart, checkout, checkout_rules, scope
 from tests import catalog_factory as cf
 from tests.conftest import TEST_DATABASE_URL, app_config
 from tests.order_factory import World
@@ -113,10 +113,10 @@ def test_delivery_and_payment_rules(world, delivery, payment, ok):
 
 def test_monthly_settlement_only_for_members_allowed_it(world):
     member = db.session.get(Member, world.customer.id)
-    assert "monthly" not in checkout_rules.options_for(member)["delivery"]
+    assert "monthly" not in options.options_for(member)["delivery"]
     member.monthly_settlement = True
     db.session.commit()
-    assert "monthly" in checkout_rules.options_for(member)["delivery"]
+    assert "monthly" in options.options_for(member)["delivery"]
     customer = _customer(world)
     cart.add_to_cart(customer, {world.spec_id: world.moq})
     assert checkout.submit(customer, customer, _form(payment="monthly")).payment_method == \
@@ -124,7 +124,7 @@ def test_monthly_settlement_only_for_members_allowed_it(world):
 
 
 def test_switched_off_payment_is_refused(world):
-    checkout_rules.save_order_settings(
+    options.save_order_settings(
         {code: {"enabled": code != "cod"} for code in ("cod", "bank", "prepay")},
         {"delivery": {"enabled": True, "allowed": ["cod", "bank"]},
          "pickup": {"enabled": True, "allowed": ["bank"]}})
@@ -152,13 +152,13 @@ def test_express_freight_edges(app, ctx, goods, weight, expected):
                                    first_fee=Decimal("8"), extra_kg_fee=Decimal("2"),
                                    free_above=Decimal("100")))
     db.session.commit()
-    assert checkout_rules.freight("express", None, "海南省", Decimal(goods),
+    assert freight.freight("express", None, "海南省", Decimal(goods),
                                   Decimal(weight)) == Decimal(expected)
 
 
 def test_express_to_a_province_without_template_is_refused(app, ctx):
     with pytest.raises(ValidationError):
-        checkout_rules.freight("express", None, "西藏自治区", Decimal("10"), Decimal("1"))
+        freight.freight("express", None, "西藏自治区", Decimal("10"), Decimal("1"))
 
 
 def test_driver_delivery_fee_by_region(app, ctx, make):
@@ -166,10 +166,10 @@ def test_driver_delivery_fee_by_region(app, ctx, make):
     db.session.add(RegionDeliveryFee(region_id=region.id, fee=Decimal("15"),
                                      free_above=Decimal("300")))
     db.session.commit()
-    assert checkout_rules.freight("delivery", region.id, None, Decimal("299.99"), 0) == 15
-    assert checkout_rules.freight("delivery", region.id, None, Decimal("300"), 0) == 0
-    assert checkout_rules.freight("delivery", make.region().id, None, Decimal("1"), 0) == 0
-    assert checkout_rules.freight("pickup", region.id, None, Decimal("1"), 0) == 0
+    assert freight.freight("delivery", region.id, None, Decimal("299.99"), 0) == 15
+    assert freight.freight("delivery", region.id, None, Decimal("300"), 0) == 0
+    assert freight.freight("delivery", make.region().id, None, Decimal("1"), 0) == 0
+    assert freight.freight("pickup", region.id, None, Decimal("1"), 0) == 0
 
 
 def test_cart_shows_price_packing_and_stock_changes_and_blocks_bad_lines(world):
@@ -199,7 +199,7 @@ def test_expected_total_guards_against_a_price_change_between_page_and_submit(wo
 
 
 def test_cancel_restores_stock_and_reorder_refills_the_cart(world):
-    from app.services import workflow
+    from app.ordering import workflow
 
     customer = _customer(world)
     stock = db.session.get(Spec, world.spec_id).stock

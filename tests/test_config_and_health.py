@@ -119,7 +119,7 @@ def test_demo_data_is_idempotent(app, ctx):
 
     statuses = sorted(m.status for m in db.session.query(Member))
     assert statuses == ["approved", "approved", "approved", "pending", "rejected"]
-    from app.models import Order
+    from app.ordering.models import Order
 
     states = {o.state for o in db.session.query(Order)}
     assert states == {"pending", "confirmed", "assigned", "delivering", "shipped",
@@ -241,7 +241,7 @@ def test_the_error_page_needs_nothing_from_a_database_that_failed(app, client, m
     from sqlalchemy.exc import IntegrityError
 
     from app.members.models import Region
-    from app.services import sales
+    from app.ordering import sales
 
     region = make.region(name="海口")
     salesman = make.staff("salesman", [region])

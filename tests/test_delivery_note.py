@@ -8,9 +8,9 @@ import reportlab
 from pypdf import PdfReader
 
 from app.extensions import db
-from app.models import OrderLine
+from app.ordering import delivery_note, workflow
+from app.ordering.models import OrderLine
 from app.platform.models import ShopSettings
-from app.services import delivery_note, workflow
 from tests.conftest import csrf_token, login
 from tests.order_factory import World
 

@@ -8,9 +8,9 @@ from app import demo
 from app.catalog.models import PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import Member, MemberStatus
-from app.models import Address, Order, OrderLine
+from app.ordering import delivery
+from app.ordering.models import Address, Order, OrderLine
 from app.platform import accounts
-from app.services import delivery
 
 LEGACY = {v: k for k, v in demo.LEGACY_PACKS.items()}  # new key -> the old packing
 

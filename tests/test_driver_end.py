@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.catalog.models import Spec
 from app.extensions import db
-from app.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee
-from app.services import delivery, workflow
+from app.ordering import delivery, workflow
+from app.ordering.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World

@@ -16,9 +16,9 @@ from app.messaging import events, outbox, templates
 from app.messaging.jobs import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
 from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
 from app.messaging.providers import wechat as wechat_provider
+from app.ordering import workflow
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
-from app.services import workflow
 from tests.order_factory import World
 from tests.standins.tencent_sms import TencentSmsStandIn
 from tests.standins.wechat import WeChatStandIn

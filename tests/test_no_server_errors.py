@@ -31,8 +31,8 @@ from app.catalog.models import ProductImage
 from app.content.models import Article, HomeBlock, Store
 from app.extensions import db
 from app.messaging.models import Message
+from app.ordering import scope
 from app.platform import uploads
-from app.services import orders_media
 from tests import catalog_factory as cf
 from tests.conftest import login
 from tests.images import image_bytes
@@ -117,7 +117,7 @@ def walk(app, make):
         db.session.add(ProductImage(product_id=product.id, key=stored.key))
         photo = uploads.save_image(FileStorage(io.BytesIO(image_bytes()), filename="n.jpg"),
                                    private=True,
-                                   folder=orders_media.order_folder(orders[3].id, "delivery"))
+                                   folder=scope.order_folder(orders[3].id, "delivery"))
         article = Article(title="配送说明", body="<p>次日达</p>", published=True)
         db.session.add_all([article, Store(name="海口店", address="海口市 1 号"),
                             HomeBlock(kind="notice", title="公告", text="欢迎")])

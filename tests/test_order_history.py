@@ -4,8 +4,8 @@ their order, in the labels of their own order page."""
 import re
 
 from app.extensions import db
-from app.models import Order
-from app.services import order_history, workflow
+from app.ordering import history, workflow
+from app.ordering.models import Order
 from tests.conftest import login
 from tests.order_factory import World
 
@@ -68,7 +68,7 @@ def test_the_customer_history_uses_the_customer_labels(app, make, client):
 def test_staff_see_the_move_between_their_labels(app, make, ctx):
     world = World(app, make)
     order = world.order("delivered")
-    entries = order_history.history(order, order_history.STAFF)
+    entries = history.history(order, history.STAFF)
     done = entries[-1]
     assert done.moved == ("配送中", "已送达") or done.moved == ("Out for delivery", "Delivered")
     assert done.role and done.who
@@ -80,5 +80,5 @@ def test_staff_only_entries_stay_with_staff(app, make, ctx):
     db.session.get(Order, order.id).events[0].customer_visible = False
     db.session.commit()
     order = db.session.get(Order, order.id)
-    assert order_history.history(order, order_history.CUSTOMER) == []
-    assert len(order_history.history(order, order_history.STAFF)) == 1
+    assert history.history(order, history.CUSTOMER) == []
+    assert len(history.history(order, history.STAFF)) == 1

@@ -11,10 +11,10 @@ from werkzeug.datastructures import FileStorage
 from app.extensions import db
 from app.members.models import Member
 from app.messaging.models import Message
-from app.models import DeliveryPhoto, Order
+from app.ordering import cart, checkout, scope, workflow
+from app.ordering.models import DeliveryPhoto, Order
+from app.ordering.states import CUSTOMER_LABELS
 from app.platform import uploads
-from app.services import cart, checkout, orders_media, workflow
-from app.services.orders_common import CUSTOMER_LABELS
 from tests.conftest import login
 from tests.images import image_bytes
 from tests.order_factory import World
@@ -22,7 +22,7 @@ from tests.order_factory import World
 
 def _photo(order, actor):
     stored = uploads.save_image(FileStorage(io.BytesIO(image_bytes()), filename="note.jpg"),
-                                private=True, folder=orders_media.order_folder(order.id,
+                                private=True, folder=scope.order_folder(order.id,
                                                                                "delivery"))
     db.session.add(DeliveryPhoto(order_id=order.id, key=stored.key, uploaded_by_id=actor.id))
     db.session.commit()

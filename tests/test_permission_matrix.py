@@ -17,9 +17,9 @@ from werkzeug.datastructures import FileStorage
 from app.catalog.models import Brand, Category, Product
 from app.content.models import Article
 from app.extensions import db
-from app.models import DeliveryPhoto, Order
+from app.ordering import scope
+from app.ordering.models import DeliveryPhoto, Order
 from app.platform import uploads
-from app.services import orders_media
 from tests import catalog_factory as cf
 from tests.conftest import login
 from tests.images import image_bytes
@@ -116,7 +116,7 @@ def scene(app, make):
         order = world.order("assigned")
         stored = uploads.save_image(FileStorage(io.BytesIO(image_bytes()), filename="n.jpg"),
                                     private=True,
-                                    folder=orders_media.order_folder(order.id, "delivery"))
+                                    folder=scope.order_folder(order.id, "delivery"))
         db.session.add(DeliveryPhoto(order_id=order.id, key=stored.key))
         db.session.commit()
         # One of each public object, and the name its page must show.

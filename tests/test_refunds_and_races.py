@@ -10,9 +10,9 @@ from app import create_app
 from app.catalog.models import Spec
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Order, OrderEvent, Payment
+from app.ordering import refunds, workflow
+from app.ordering.models import Order, OrderEvent, Payment
 from app.platform.errors import ValidationError
-from app.services import refunds, workflow
 from tests.conftest import TEST_DATABASE_URL, app_config
 from tests.order_factory import World
 
@@ -154,8 +154,8 @@ def test_phones_adding_while_another_checks_out_never_fail_or_lose_an_add(app, m
     the order or left in the cart, and nothing is counted twice."""
     import uuid
 
-    from app.models import CartLine
-    from app.services import cart, checkout
+    from app.ordering import cart, checkout
+    from app.ordering.models import CartLine
 
     with app.app_context():
         world = World(app, make)

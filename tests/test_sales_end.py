@@ -17,8 +17,8 @@ from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member
 from app.messaging.models import Message
-from app.models import Order, OrderEvent, Payment
-from app.services import cart, checkout, sales, workflow
+from app.ordering import cart, checkout, sales, workflow
+from app.ordering.models import Order, OrderEvent, Payment
 from tests.conftest import csrf_token, login
 from tests.order_factory import World
 
@@ -474,7 +474,7 @@ def test_order_on_behalf_outside_my_regions_is_404(app, world, make, salesman, d
     assert salesman.get("/sales/customers/999999/order").status_code == 404
     with db_() as session:
         assert session.scalar(select(func.count(Order.id))) == 0
-        from app.models import CartLine
+        from app.ordering.models import CartLine
 
         assert session.scalar(select(func.count(CartLine.id))) == 0
 

@@ -10,9 +10,9 @@ from app.catalog import services as catalog
 from app.catalog.models import Category, PackUnit, Product, Spec
 from app.extensions import db
 from app.members.models import Member
-from app.models import CartLine
+from app.ordering import cart
+from app.ordering.models import CartLine
 from app.platform.errors import PermissionDenied, ValidationError
-from app.services import cart
 from tests import catalog_factory as cf
 
 

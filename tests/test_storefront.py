@@ -18,7 +18,7 @@ from app.catalog.models import Brand, Category, LevelPrice, PackUnit, Product, S
 from app.content.models import Article, HomeBlock, HomeBlockItem, Store
 from app.extensions import db
 from app.members.models import Member, MemberLevel
-from app.models import CartLine
+from app.ordering.models import CartLine
 from app.platform.models import ShopSettings
 from app.platform.security import ADMIN
 from tests.conftest import csrf_token, login

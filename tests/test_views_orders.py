@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.catalog.models import Spec
 from app.extensions import db
-from app.models import CartLine, Order
+from app.ordering.models import CartLine, Order
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World

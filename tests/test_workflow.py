@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from app.catalog.models import Spec
 from app.extensions import db
 from app.messaging.models import Message
-from app.models import Order, OrderEvent
+from app.ordering import workflow
+from app.ordering.models import Order, OrderEvent
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
-from app.services import workflow
 from tests.conftest import login
 from tests.order_factory import World
 

@@ -3,9 +3,8 @@
 A visitor, an unapproved member or a driver sees no wholesale price. An approved member
 sees their level's price (a spec without a price for that level falls back to its base
 price). Admin, customer service and salesmen see base prices (they quote and order on
-behalf of customers). On the driver end the only money shown is what driver_money
-returns: the cash a driver must collect, never unit prices, line amounts, freight or
-totals.
+behalf of customers). On the driver end the only money shown is what
+ordering.delivery.driver_money returns: the cash a driver must collect.
 """
 
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from app.catalog.models import LevelPrice, Spec
 from app.extensions import db
 from app.members.models import Member, MemberStatus
-from app.models import Order
 from app.platform import accounts
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, SALESMAN
 
@@ -92,47 +90,3 @@ def unit_price(spec: Spec, access: PriceAccess) -> Decimal | None:
 
 def pack_price(price: Decimal, spec: Spec) -> Decimal:
     return money(price * spec.pack_unit.inner_qty)
-
-
-# ---- the driver end -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DriverMoney:
-    """The only money a driver page shows of an order."""
-
-    collect: Decimal | None = None  # cash to collect at the door
-    collected: Decimal | None = None  # cash this driver recorded on delivery
-
-
-NO_DRIVER_MONEY = DriverMoney()
-
-
-def driver_money(order: Order, user) -> DriverMoney:
-    """What money `user` may see of `order` on a driver page: for the order's own driver,
-    the amount to collect of a cash-on-delivery order not paid yet and not delivered yet,
-    and the cash they recorded; nothing for any other order or person."""
-    from app.services.orders_common import Pay, State  # orders_common imports this module
-
-    if order.payment_method != Pay.COD or order.driver_id is None \
-            or order.driver_id != _driver_id(user):
-        return NO_DRIVER_MONEY
-    # Cash is due while the order is with its driver (loading or out for delivery): before,
-    # no driver collects it; after (delivered, received, closed), the door is behind them.
-    due = order.payment_status == "unpaid" and order.state in (State.ASSIGNED,
-                                                               State.DELIVERING)
-    return DriverMoney(collect=money(order.total) if due else None,
-                       collected=order.cash_collected)
-
-
-def _driver_id(user) -> int | None:
-    """The person's driver profile id, looked up once per request (lists call per order)."""
-    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
-    if key is None:
-        return None
-    cache = g.setdefault("pifa_driver_id", {}) if has_request_context() else {}
-    if key not in cache:
-        from app.services.delivery import driver_of  # delivery imports this module (orders_common)
-
-        driver = driver_of(user)
-        cache[key] = driver.id if driver is not None else None
-    return cache[key]

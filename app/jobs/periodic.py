@@ -25,7 +25,7 @@ class PeriodicTask:
 
 TASKS: list[PeriodicTask] = [
     PeriodicTask("sweep-messages", "app.messaging.jobs.sweep_pending_messages", 60),
-    PeriodicTask("auto-receive", "app.services.workflow.auto_receive_shipped", 3600),
+    PeriodicTask("auto-receive", "app.ordering.workflow.auto_receive_shipped", 3600),
 ]
 
 _last_run: dict[str, float] = {}

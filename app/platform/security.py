@@ -16,7 +16,6 @@ from flask_appbuilder.security.views import AuthDBView
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import models  # noqa: F401  (our tables mapped before FAB's user model)
 from app.extensions import db, limiter
 from app.platform import ids, sessions
 

@@ -10,9 +10,9 @@ from flask import Blueprint, Response, abort
 from flask_login import current_user
 
 from app.members import services as members
+from app.ordering import scope
 from app.platform.errors import NotFound
 from app.platform.uploads import get_storage, is_public_key
-from app.services import orders_media
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -24,7 +24,7 @@ def _allowed(key: str) -> bool:
         return False
     parts = key.split("/")
     if len(parts) > 3 and parts[1] == "order":  # private/order/<id>/...: the order's people
-        return orders_media.can_view_order_file(current_user, parts[2])
+        return scope.can_view_order_file(current_user, parts[2])
     try:
         members.member_for_photo(current_user, key)
     except NotFound:

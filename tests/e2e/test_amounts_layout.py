@@ -157,7 +157,7 @@ class Big:
 
 
 def _order(customer, specs, delivery="delivery", payment="cod"):
-    from app.services import cart, checkout
+    from app.ordering import cart, checkout
 
     cart.add_to_cart(customer, specs)
     return checkout.submit(customer, customer, {
@@ -172,8 +172,8 @@ def big(live_app):
     from app.catalog import services as catalog
     from app.extensions import db
     from app.members.models import Member
-    from app.models import DeliveryPhoto, Order, RegionDeliveryFee
-    from app.services import cart, workflow
+    from app.ordering import cart, workflow
+    from app.ordering.models import DeliveryPhoto, Order, RegionDeliveryFee
     from tests import catalog_factory as cf
 
     make = Factory(live_app)

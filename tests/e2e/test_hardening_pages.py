@@ -52,9 +52,9 @@ def test_signing_out_asks_first_and_then_ends_the_session(new_page, shot):
 def test_the_customer_reads_what_the_salesman_changed(live_app, new_page, shot):
     from app.catalog.models import Spec
     from app.extensions import db
-    from app.models import Order
+    from app.ordering import cart, checkout, workflow
+    from app.ordering.models import Order
     from app.platform import accounts
-    from app.services import cart, checkout, workflow
 
     with live_app.app_context():
         customer = accounts.find_account(EDITED)

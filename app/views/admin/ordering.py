@@ -23,11 +23,9 @@ from wtforms import StringField
 
 from app.extensions import db
 from app.members.models import Member, Region, StaffKind, StaffProfile
-from app.models import FreightTemplate, Order, RegionDeliveryFee
-from app.platform import accounts, ids
-from app.platform.errors import DomainError
-from app.services import checkout_rules, delivery_note, order_history, refunds, scope, workflow
-from app.services.orders_common import (
+from app.ordering import delivery_note, freight, history, options, refunds, scope, workflow
+from app.ordering.models import FreightTemplate, Order, RegionDeliveryFee
+from app.ordering.states import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
@@ -37,6 +35,8 @@ from app.services.orders_common import (
     Pay,
     State,
 )
+from app.platform import accounts, ids
+from app.platform.errors import DomainError
 from app.views.admin.base import PifaModelView
 
 PAGE_SIZES = (25, 50, 100)
@@ -291,7 +291,7 @@ class OrderListView(PifaModelView):
             self.show_template, title=self.show_title, order=order, pk=order.id,
             allowed=allowed, drivers=drivers, refund=refund,
             refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
-            lines_by_id=lines, events=order_history.history(order, order_history.STAFF),
+            lines_by_id=lines, events=history.history(order, history.STAFF),
             people=_people(order), override_targets=[
                 t for t in workflow.OVERRIDE_TARGETS if t != order.state],
             staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
@@ -459,7 +459,7 @@ class OrderSettingsView(BaseView):
                                  "allowed": form.getlist(f"del_{code}_allowed")}
                           for code in Delivery.ALL}
             try:
-                checkout_rules.save_order_settings(payments, deliveries)
+                options.save_order_settings(payments, deliveries)
             except DomainError as exc:
                 flash(str(exc.message), "danger")
                 status = 400
@@ -467,8 +467,8 @@ class OrderSettingsView(BaseView):
                 flash(_("Settings saved."), "success")
                 return redirect(request.path)
         return self.render_template(
-            "admin/order_settings.html", payments=checkout_rules.payment_settings(),
-            deliveries=checkout_rules.delivery_settings(), pay_codes=Pay.ALL,
+            "admin/order_settings.html", payments=options.payment_settings(),
+            deliveries=options.delivery_settings(), pay_codes=Pay.ALL,
             delivery_codes=Delivery.ALL, pay_labels=PAYMENT_LABELS,
             delivery_labels=DELIVERY_LABELS), status
 
@@ -499,7 +499,7 @@ class FreightTemplateView(PifaModelView):
         form.provinces_text.data = ", ".join(item.provinces or [])
 
     def pre_add(self, item):
-        self._call(checkout_rules.validate_freight_template, item,
+        self._call(freight.validate_freight_template, item,
                    getattr(item, "provinces_text", None))
 
     pre_update = pre_add
@@ -516,6 +516,6 @@ class RegionFeeView(PifaModelView):
                      "free_above": _l("Free above (goods total)")}
 
     def pre_add(self, item):
-        self._call(checkout_rules.validate_region_fee, item)
+        self._call(freight.validate_region_fee, item)
 
     pre_update = pre_add

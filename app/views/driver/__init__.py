@@ -3,33 +3,27 @@
 Views translate HTTP to services and render: lists and the loading list come from
 services.delivery (which starts from scope.scoped_orders), one order only through
 scope.get_order, state changes through workflow.apply, photos through
-delivery.add_delivery_photos. The only money a page shows is what pricing.driver_money
+delivery.add_delivery_photos. The only money a page shows is what delivery.driver_money
 returns (the cash to collect); templates render nothing else of prices.
 """
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from app.catalog import pricing
+from app.ordering import delivery
+from app.ordering.states import DELIVERY_LABELS, PAYMENT_LABELS, PAYMENT_STATUS_LABELS, STAFF_LABELS
 from app.platform import ids
 from app.platform.security import DRIVER_END
 from app.platform.time import utcnow
-from app.services import delivery
-from app.services.orders_common import (
-    DELIVERY_LABELS,
-    PAYMENT_LABELS,
-    PAYMENT_STATUS_LABELS,
-    STAFF_LABELS,
-)
 from app.views.guards import requires
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
 TAB_DEFAULT = delivery.TAB_KEYS[0]
 
 
-def driver_money(order) -> pricing.DriverMoney:
-    """The only money a driver page may show of an order (pricing.driver_money decides)."""
-    return pricing.driver_money(order, current_user)
+def driver_money(order) -> delivery.DriverMoney:
+    """The only money a driver page may show of an order (delivery.driver_money decides)."""
+    return delivery.driver_money(order, current_user)
 
 
 @bp.context_processor

@@ -12,13 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.catalog import pricing
 from app.extensions import db
+from app.ordering import delivery, scope, workflow
+from app.ordering.effects import held_quantity
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import DRIVER_END
 from app.platform.uploads import thumb_key_of
-from app.services import delivery, scope, workflow
-from app.services.orders_common import held_quantity
 from app.views.driver import bp
 from app.views.guards import requires
 
@@ -37,7 +36,7 @@ def _order_page(order, status=200, failed="", form=None):
         actions=workflow.allowed_actions(order, current_user),
         can_photo=delivery.may_add_photos(order, current_user),
         mine=delivery.is_my_order(order, current_user),
-        held=held_quantity, cash=pricing.driver_money(order, current_user),
+        held=held_quantity, cash=delivery.driver_money(order, current_user),
         map_url=delivery.map_url(address) if address else None,
         max_photos=delivery.MAX_PHOTOS_PER_ORDER,
         door_open=failed == "complete" and any(

@@ -16,16 +16,16 @@ from app.catalog.pricing import HIDDEN_TEXT
 from app.members import referral
 from app.members.models import StaffKind
 from app.members.staff import staff_of
-from app.platform import ids
-from app.platform.security import SALES_END
-from app.services import sales
-from app.services.orders_common import (
+from app.ordering import sales
+from app.ordering.states import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
+from app.platform import ids
+from app.platform.security import SALES_END
 from app.views.guards import requires
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")

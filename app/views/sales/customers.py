@@ -15,11 +15,11 @@ from flask_login import current_user
 
 from app.catalog import pricing, storefront
 from app.extensions import db
+from app.ordering import cart, checkout, sales, scope
 from app.platform import ids
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
 from app.platform.settings import get_settings
-from app.services import cart, checkout, sales, scope
 from app.views.guards import requires
 from app.views.sales import bp
 

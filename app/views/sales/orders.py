@@ -12,10 +12,10 @@ from flask_login import current_user
 
 from app.catalog import pricing, storefront
 from app.extensions import db
+from app.ordering import history, options, refunds, sales, scope, workflow
+from app.ordering.effects import held_quantity
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
-from app.services import checkout_rules, order_history, refunds, sales, scope, workflow
-from app.services.orders_common import held_quantity
 from app.views.guards import requires
 from app.views.sales import bp
 
@@ -63,10 +63,10 @@ def _order_page(order, status=200, failed=None):
     address = order.address_line()
     return render_template(
         "sales/order.html", order=order, actions=actions, failed=failed,
-        history=list(reversed(order_history.history(order, order_history.STAFF))),
+        history=list(reversed(history.history(order, history.STAFF))),
         held=held_quantity,
         drivers=workflow.drivers_for(order) if "assign_driver" in actions else [],
-        options=checkout_rules.options_for(order.member) if "edit" in actions else {},
+        options=options.options_for(order.member) if "edit" in actions else {},
         gift_q=gift_q, gifts=gifts, refund=refund,
         refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
         map_url=sales.map_url(address) if address else None), status

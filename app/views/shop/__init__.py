@@ -19,9 +19,9 @@ from app.extensions import db
 from app.members import services as members
 from app.members.models import Member
 from app.messaging import inbox
+from app.ordering import cart
 from app.platform import accounts, ids, uploads
 from app.platform.errors import ValidationError
-from app.services import cart
 from app.views.guards import signed_in
 
 bp = Blueprint("shop", __name__)
@@ -115,13 +115,13 @@ def packing(unit) -> str:
 @signed_in
 def me():
     member = db.session.scalar(select(Member).where(Member.user_id == current_user.id))
-    from app.services import orders_view
+    from app.ordering import queries
 
     return render_template("shop/me.html", tab="me", member=member,
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user),
                            unread=inbox.unread_count(current_user),
-                           order_counts=orders_view.tab_counts(current_user) if member else {})
+                           order_counts=queries.tab_counts(current_user) if member else {})
 
 
 from app.views.shop import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)

@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from app.catalog import storefront
 from app.extensions import db
+from app.ordering import cart
 from app.platform import ids
 from app.platform.errors import DomainError
-from app.services import cart
 from app.views.shop import bp, price_access
 from app.views.shop.browse import product_page
 

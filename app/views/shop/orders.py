@@ -1,5 +1,5 @@
 """Cart, checkout and the customer's order centre. Rules live in services (checkout,
-checkout_rules, workflow, orders_view); these views only translate HTTP to them."""
+options, workflow, queries); these views only translate HTTP to them."""
 
 import uuid
 
@@ -9,18 +9,18 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.members import services as members
-from app.platform import ids
-from app.platform.errors import DomainError
-from app.services import checkout, order_history, orders_media, orders_view, scope, workflow
-from app.services.orders_common import (
+from app.ordering import checkout, history, queries, scope, workflow
+from app.ordering.effects import held_quantity
+from app.ordering.states import (
     CUSTOMER_LABELS,
     CUSTOMER_TABS,
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
-    held_quantity,
 )
+from app.platform import ids
+from app.platform.errors import DomainError
 from app.views.guards import signed_in
 from app.views.shop import bp
 
@@ -99,11 +99,11 @@ def orders():
     tab = request.args.get("tab", "all")
     if tab not in {key for key, _l, _s in CUSTOMER_TABS}:
         tab = "all"
-    rows, next_before = orders_view.customer_orders(current_user, tab,
+    rows, next_before = queries.customer_orders(current_user, tab,
                                                     ids.parse_cursor(request.args.get("before")))
     return render_template("shop/orders.html", tab="me", tabs=CUSTOMER_TABS, current=tab,
                            rows=rows, next_before=next_before,
-                           counts=orders_view.tab_counts(current_user))
+                           counts=queries.tab_counts(current_user))
 
 
 def _my_order(order_no):
@@ -121,7 +121,7 @@ def _my_order(order_no):
 def order(order_no):
     found = _my_order(order_no)
     return render_template("shop/order.html", tab="me", order=found,
-                           history=order_history.history(found, order_history.CUSTOMER),
+                           history=history.history(found, history.CUSTOMER),
                            actions=workflow.allowed_actions(found, current_user),
                            held=held_quantity)
 
@@ -161,7 +161,7 @@ def order_refund(order_no):
         try:
             for photo in request.files.getlist("photos")[:6]:
                 if photo and photo.filename:
-                    folder = orders_media.order_folder(found.id, "refund")
+                    folder = scope.order_folder(found.id, "refund")
                     stored.append(uploads.save_image(photo, private=True, folder=folder).key)
             workflow.apply(found, "request_refund", current_user,
                            reason=request.form.get("reason"), lines=lines, photos=stored)

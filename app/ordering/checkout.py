@@ -21,13 +21,14 @@ from app.catalog.models import Product, Spec
 from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import Member
-from app.models import Address, CartLine, Order
+from app.ordering import cart, effects, freight, options, workflow
+from app.ordering.effects import recompute_totals, take_stock
+from app.ordering.models import Address, CartLine, Order
+from app.ordering.states import Delivery, State
 from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.settings import get_settings
 from app.platform.time import SHANGHAI
-from app.services import cart, checkout_rules, workflow
-from app.services.orders_common import Delivery, State, recompute_totals, take_stock
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -199,7 +200,7 @@ def submit(customer, actor, data: dict) -> Order:
         raise ValidationError(_l("Please correct the lines marked in your cart first."),
                               "cart")
     delivery, payment = data.get("delivery"), data.get("payment")
-    paid_first = checkout_rules.check_delivery_payment(delivery, payment, member)
+    paid_first = options.check_delivery_payment(delivery, payment, member)
     order = Order(user_id=customer.id, member_id=member.id, region_id=member.region_id,
                   placed_by_id=actor.id, state=State.DRAFT, idempotency_key=key,
                   delivery_method=delivery, payment_method=payment,
@@ -215,10 +216,10 @@ def submit(customer, actor, data: dict) -> Order:
         for name in ("province", "city", "district", "street", "contact", "phone"):
             setattr(order, name, getattr(address, name))
     for row in view.rows:
-        order.lines.append(checkout_rules.line_for(row.spec, row.line.quantity,
+        order.lines.append(effects.line_for(row.spec, row.line.quantity,
                                                    row.unit_price))
     recompute_totals(order)
-    order.freight = checkout_rules.freight(delivery, order.region_id, order.province,
+    order.freight = freight.freight(delivery, order.region_id, order.province,
                                            order.goods_total, order.total_weight_kg)
     recompute_totals(order)
     expected = str(data.get("expected_total") or "").strip()
@@ -252,9 +253,9 @@ def submit(customer, actor, data: dict) -> Order:
         messaging_event = "order_placed_for_you"
     else:
         workflow_messages, messaging_event = {}, "order_submitted"
-    from app.services import order_notify
+    from app.ordering import notify
 
-    order_notify.order_event(messaging_event, order, **workflow_messages)
+    notify.order_event(messaging_event, order, **workflow_messages)
     try:
         workflow.apply(order, "submit", actor, remark=None)
     except Exception:
@@ -320,7 +321,7 @@ def frequent_specs(user, limit=12) -> list[tuple[Product, Spec, int]]:
     """常购清单: the specs this member orders most, with how many times."""
     from sqlalchemy import func
 
-    from app.models import OrderLine
+    from app.ordering.models import OrderLine
 
     rows = db.session.execute(
         select(OrderLine.spec_id, func.count(OrderLine.id).label("n"))
@@ -353,7 +354,7 @@ def quote(customer, delivery: str | None, province: str | None) -> Quote:
     weight = sum((Decimal(r.spec.weight_kg or 0) * r.line.quantity for r in view.rows),
                  Decimal("0"))
     try:
-        fee = checkout_rules.freight(delivery, member.region_id if member else None, province,
+        fee = freight.freight(delivery, member.region_id if member else None, province,
                                      goods, weight)
     except ValidationError as exc:
         return Quote(goods, None, None, weight, exc.message)
@@ -364,10 +365,10 @@ def form_state(customer, member, values: dict) -> dict:
     """What a checkout form shows for these submitted or default values: the delivery
     options, the chosen delivery and payment, the addresses, the new-address fields and
     the quote. Shared by the customer's checkout and the salesman's 代客下单."""
-    options = checkout_rules.options_for(member)
-    delivery = values.get("delivery") if values.get("delivery") in options else \
-        next(iter(options), None)
-    payments = options.get(delivery, [])
+    offered = options.options_for(member)
+    delivery = values.get("delivery") if values.get("delivery") in offered else \
+        next(iter(offered), None)
+    payments = offered.get(delivery, [])
     payment = values.get("payment") if values.get("payment") in payments else \
         (payments[0] if payments else None)
     saved = addresses(customer)
@@ -377,6 +378,6 @@ def form_state(customer, member, values: dict) -> dict:
     if not saved and not values.get("street"):
         new_address = default_address_values(member)
     province = chosen.province if chosen else new_address.get("province")
-    return {"options": options, "delivery": delivery, "payments": payments,
+    return {"options": offered, "delivery": delivery, "payments": payments,
             "payment": payment, "addresses": saved, "chosen": chosen,
             "new_address": new_address, "quote": quote(customer, delivery, province)}

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from app.services.orders_common import (
+from app.ordering.states import (
     CUSTOMER_LABELS,
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -55,7 +55,7 @@ class Entry:
 
 def history(order, audience: str) -> list[Entry]:
     """Entries oldest first; the customer's only those meant for them."""
-    from app.services.workflow import TABLE
+    from app.ordering.workflow import TABLE
 
     entries = []
     for event in order.events:

@@ -1,15 +1,8 @@
 """Order vocabulary shared by checkout, the workflow and the screens: states, labels,
 customer tabs, delivery and payment methods, totals and stock movements."""
 
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
-
-from app.catalog.models import Spec
-from app.catalog.pricing import money
-from app.extensions import db
-from app.models import Order
 
 
 class State:
@@ -123,40 +116,3 @@ DEFAULT_DELIVERY_PAYMENTS = {
     Delivery.EXPRESS: [Pay.BANK, Pay.PREPAY, Pay.WECHAT_TRANSFER, Pay.ALIPAY_TRANSFER,
                        Pay.MONTHLY, Pay.ONLINE],
 }
-
-
-def recompute_totals(order: Order) -> None:
-    goods = Decimal("0")
-    weight = Decimal("0")
-    for line in order.lines:
-        delivered_qty = 0 if line.out_of_stock else line.quantity - (line.refused_qty or 0)
-        line.amount = money(Decimal(line.unit_price) * delivered_qty)
-        if not line.is_gift:
-            goods += line.amount
-        weight += Decimal(line.weight_kg or 0) * delivered_qty
-    order.goods_total = money(goods)
-    order.total_weight_kg = weight
-    order.total = money(order.goods_total + Decimal(order.freight or 0))
-
-
-def take_stock(spec_id: int, quantity: int) -> bool:
-    """Take base units atomically (a conditional UPDATE): never below zero."""
-    if quantity <= 0:
-        return True
-    result = db.session.execute(update(Spec).where(Spec.id == spec_id, Spec.stock >= quantity)
-                                .values(stock=Spec.stock - quantity)
-                                .execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def return_stock(spec_id: int | None, quantity: int) -> None:
-    if spec_id is None or quantity <= 0:
-        return
-    db.session.execute(update(Spec).where(Spec.id == spec_id)
-                       .values(stock=Spec.stock + quantity)
-                       .execution_options(synchronize_session=False))
-
-
-def held_quantity(line) -> int:
-    """Base units of a line that left (or will leave) the warehouse."""
-    return 0 if line.out_of_stock else line.quantity - (line.refused_qty or 0)

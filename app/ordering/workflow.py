@@ -17,20 +17,14 @@ from sqlalchemy import select
 from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import StaffKind, StaffProfile
-from app.models import OrderEvent, Payment
+from app.ordering import notify, refunds, scope
+from app.ordering.effects import held_quantity, recompute_totals, return_stock
+from app.ordering.models import OrderEvent, Payment
+from app.ordering.states import Delivery, Pay, State
 from app.platform import accounts, ids
 from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.security import ADMIN, CUSTOMER_SERVICE, DRIVER, SALESMAN
 from app.platform.time import utcnow
-from app.services import order_notify, refunds, scope
-from app.services.orders_common import (
-    Delivery,
-    Pay,
-    State,
-    held_quantity,
-    recompute_totals,
-    return_stock,
-)
 
 # Who acts, as the table names them.
 CUSTOMER = "customer"  # the order's own customer
@@ -204,7 +198,7 @@ def apply(order, action_name: str, actor, **data):
             from_state=None if before == State.DRAFT else before, to_state=order.state,
             remark=ctx.remark, data=ctx.event_data, customer_visible=action.customer_visible))
         for event in list(action.messages) + ctx.messages:
-            order_notify.order_event(event, order, **ctx.message_ctx.get(event, {}))
+            notify.order_event(event, order, **ctx.message_ctx.get(event, {}))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -235,7 +229,7 @@ def _actor_label(actor, role) -> str:
 
 
 def _state_label(state):
-    from app.services.orders_common import STAFF_LABELS
+    from app.ordering.states import STAFF_LABELS
 
     return STAFF_LABELS.get(state, state)
 
@@ -294,7 +288,7 @@ def _ship(ctx):
     note = _clean(ctx.data["note"])
     ctx.order.ship_method, ctx.order.ship_note = method, note[:255]
     ctx.remark = note
-    from app.services.orders_common import SHIP_METHOD_LABELS
+    from app.ordering.states import SHIP_METHOD_LABELS
 
     ctx.message_ctx["order_shipped"] = {"ship": f"{SHIP_METHOD_LABELS[method]}：{note}"}
     ctx.event_data["ship"] = {"method": method, "note": note}
@@ -393,7 +387,7 @@ def _has_lines(ctx):
 
 
 def _refund_request(ctx):
-    from app.models import Refund
+    from app.ordering.models import Refund
 
     order = ctx.order
     if _refund_waiting(order):
@@ -458,9 +452,9 @@ def _refund_decision(ctx):
 
 
 def _edit(ctx):
-    from app.services import order_edits
+    from app.ordering import edits
 
-    order_edits.apply_edit(ctx)
+    edits.apply_edit(ctx)
 
 
 GUARDS = {
@@ -494,7 +488,7 @@ def drivers_for(order) -> list[tuple[StaffProfile, int]]:
     from sqlalchemy import func
 
     from app.members.models import Region
-    from app.models import Order
+    from app.ordering.models import Order
 
     load = (select(Order.driver_id, func.count(Order.id).label("n"))
             .where(Order.state.in_([State.ASSIGNED, State.DELIVERING]))
@@ -511,7 +505,7 @@ def auto_receive_shipped() -> int:
     """Periodic: shipped orders older than the setting's days count as received."""
     from datetime import timedelta
 
-    from app.models import Order
+    from app.ordering.models import Order
     from app.platform.settings import get_settings
 
     days = get_settings().auto_receive_days or 7

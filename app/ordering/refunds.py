@@ -8,7 +8,7 @@ by every screen that suggests an amount (one place for the arithmetic).
 from decimal import Decimal
 
 from app.catalog.pricing import money
-from app.services.orders_common import held_quantity
+from app.ordering.effects import held_quantity
 
 REQUESTED, APPROVED, REJECTED = "requested", "approved", "rejected"
 

@@ -19,11 +19,11 @@ from app.catalog import pricing
 from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import Member, StaffKind, StaffProfile
-from app.models import Order
+from app.ordering import scope
+from app.ordering.models import Order
+from app.ordering.states import State
 from app.platform.errors import NotFound
 from app.platform.time import SHANGHAI
-from app.services import scope
-from app.services.orders_common import State
 
 PER_PAGE = 20
 # Tab badges count up to this and then show "99+": each count reads at most

@@ -41,15 +41,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.platform.settings import get_settings
-from app.platform.time import utcnow
-from app.services.orders_common import (
+from app.ordering.states import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     State,
 )
+from app.platform.settings import get_settings
+from app.platform.time import utcnow
 
 CID_FONT = "STSong-Light"
 PAGE = A4

@@ -11,11 +11,11 @@ from sqlalchemy import false, or_, select
 
 from app.extensions import db
 from app.members.models import StaffKind, StaffProfile
-from app.models import Order
+from app.ordering.models import Order
+from app.ordering.states import Delivery, State
 from app.platform import accounts, ids
 from app.platform.errors import NotFound
 from app.platform.security import ADMIN, CUSTOMER_SERVICE
-from app.services.orders_common import Delivery, State
 
 
 def staff_profile(user, kind: str) -> StaffProfile | None:
@@ -72,3 +72,18 @@ def get_order(user, order_id=None, order_no=None) -> Order:
 def can_see(user, order: Order) -> bool:
     return db.session.scalar(select(Order.id).where(Order.id == order.id,
                                                     order_condition(user))) is not None
+
+
+# ---- an order's private files (delivery-note and refund photos): the order's people -----
+
+def order_folder(order_id: int, kind: str) -> str:
+    """Upload folder of an order's files: private/order/<id>/<kind>/..."""
+    return f"order/{int(order_id)}/{kind}"
+
+
+def can_view_order_file(user, order_id_text: str) -> bool:
+    order_id = ids.parse_id(order_id_text)
+    if order_id is None:
+        return False
+    return db.session.scalar(select(Order.id).where(
+        Order.id == order_id, order_condition(user))) is not None

@@ -12,18 +12,12 @@ from flask_babel import lazy_gettext as _l
 from app.catalog.models import Spec
 from app.catalog.pricing import money
 from app.extensions import db
-from app.models import OrderLine
+from app.ordering import cart, effects, freight, options
+from app.ordering.effects import held_quantity, recompute_totals, return_stock, take_stock
+from app.ordering.models import OrderLine
+from app.ordering.states import Delivery, Pay
 from app.platform import ids
 from app.platform.errors import ValidationError
-from app.services import cart, checkout_rules
-from app.services.orders_common import (
-    Delivery,
-    Pay,
-    held_quantity,
-    recompute_totals,
-    return_stock,
-    take_stock,
-)
 
 
 def _line(ctx):
@@ -86,7 +80,7 @@ def _add_gift(ctx):
     if not take_stock(spec.id, quantity):
         raise ValidationError(_l("Not enough stock for %(name)s.", name=spec.product.name),
                               "quantity")
-    line = checkout_rules.line_for(spec, quantity, Decimal("0"))
+    line = effects.line_for(spec, quantity, Decimal("0"))
     line.is_gift = True
     ctx.order.lines.append(line)
     ctx.event_data.update(op="add_gift", line=spec.product.name, quantity=quantity)
@@ -115,7 +109,7 @@ def _set_delivery(ctx):
     method = ctx.data.get("method")
     if method not in Delivery.ALL:
         raise ValidationError(_l("Please choose a delivery option."), "method")
-    checkout_rules.check_delivery_payment(method, ctx.order.payment_method, ctx.order.member)
+    options.check_delivery_payment(method, ctx.order.payment_method, ctx.order.member)
     before = ctx.order.delivery_method
     ctx.order.delivery_method = method
     ctx.event_data.update(op="set_delivery", before=before, after=method)
@@ -125,7 +119,7 @@ def _set_payment(ctx):
     method = ctx.data.get("method")
     if method not in Pay.ALL:
         raise ValidationError(_l("Please choose a payment method."), "method")
-    paid_first = checkout_rules.check_delivery_payment(ctx.order.delivery_method, method,
+    paid_first = options.check_delivery_payment(ctx.order.delivery_method, method,
                                                        ctx.order.member)
     before = ctx.order.payment_method
     ctx.order.payment_method = method
@@ -145,5 +139,5 @@ def apply_edit(ctx) -> None:
     op(ctx)
     db.session.flush()
     recompute_totals(ctx.order)
-    ctx.order.freight = checkout_rules.freight_for(ctx.order)
+    ctx.order.freight = freight.freight_for(ctx.order)
     recompute_totals(ctx.order)

@@ -10,21 +10,25 @@ state change; add_delivery_photos keeps them to DeliveryPhoto rows.
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from urllib.parse import quote, urlencode
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import StaffKind, StaffProfile
-from app.models import DeliveryPhoto, Order
+from app.ordering import scope
+from app.ordering.effects import held_quantity
+from app.ordering.models import DeliveryPhoto, Order
+from app.ordering.states import Pay, State
 from app.platform import accounts, uploads
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.security import DRIVER
 from app.platform.time import SHANGHAI
-from app.services import orders_media, scope
-from app.services.orders_common import State, held_quantity
 
 PER_PAGE = 20
 COUNT_CAP = 99  # tab badges show "99+" above this
@@ -242,7 +246,7 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
     if len(order.photos) + len(files) > MAX_PHOTOS_PER_ORDER:
         raise ValidationError(_l("An order can have at most %(n)d photos.",
                                  n=MAX_PHOTOS_PER_ORDER), "photos")
-    folder = orders_media.order_folder(order.id, "delivery")
+    folder = scope.order_folder(order.id, "delivery")
     stored: list[str] = []
     try:
         photos = []
@@ -259,3 +263,43 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
             uploads.delete_image(key)
         raise
     return photos
+
+
+# ---- the driver end -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DriverMoney:
+    """The only money a driver page shows of an order."""
+
+    collect: Decimal | None = None  # cash to collect at the door
+    collected: Decimal | None = None  # cash this driver recorded on delivery
+
+
+NO_DRIVER_MONEY = DriverMoney()
+
+
+def driver_money(order: Order, user) -> DriverMoney:
+    """What money `user` may see of `order` on a driver page: for the order's own driver,
+    the amount to collect of a cash-on-delivery order not paid yet and not delivered yet,
+    and the cash they recorded; nothing for any other order or person."""
+    if order.payment_method != Pay.COD or order.driver_id is None \
+            or order.driver_id != _driver_id(user):
+        return NO_DRIVER_MONEY
+    # Cash is due while the order is with its driver (loading or out for delivery): before,
+    # no driver collects it; after (delivered, received, closed), the door is behind them.
+    due = order.payment_status == "unpaid" and order.state in (State.ASSIGNED,
+                                                               State.DELIVERING)
+    return DriverMoney(collect=money(order.total) if due else None,
+                       collected=order.cash_collected)
+
+
+def _driver_id(user) -> int | None:
+    """The person's driver profile id, looked up once per request (lists call per order)."""
+    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    if key is None:
+        return None
+    cache = g.setdefault("pifa_driver_id", {}) if has_request_context() else {}
+    if key not in cache:
+        driver = driver_of(user)
+        cache[key] = driver.id if driver is not None else None
+    return cache[key]

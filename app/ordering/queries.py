@@ -4,9 +4,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Order
-from app.services import scope
-from app.services.orders_common import CUSTOMER_TABS
+from app.ordering import scope
+from app.ordering.models import Order
+from app.ordering.states import CUSTOMER_TABS
 
 PER_PAGE = 20
 

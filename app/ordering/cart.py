@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.catalog import pricing
 from app.catalog.models import Product, Spec
 from app.extensions import db
-from app.models import CartLine
+from app.ordering.models import CartLine
 from app.platform.errors import PermissionDenied, ValidationError
 
 MAX_QUANTITY = 1_000_000
