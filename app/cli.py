@@ -24,7 +24,7 @@ def sync_roles_command():
 @pifa_cli.command("seed-demo")
 def seed_demo_command():
     """Load the demo distributor (idempotent: a second run changes nothing)."""
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
 
     created = seed_demo()
     click.echo(f"demo data: {created} new rows" if created else "demo data: already loaded")

@@ -96,7 +96,7 @@ def test_demo_data_is_idempotent(app, ctx):
         Spec,
     )
     from app.content.models import Article, HomeBlock, Store
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
     from app.members.models import Member, MemberLevel, Region, StaffProfile
     from app.platform import uploads
     from app.platform.models import ShopSettings

@@ -4,8 +4,8 @@ one-time repair of a database an older demo seeded."""
 
 from sqlalchemy import func, select
 
-from app import demo
 from app.catalog.models import PackUnit, Product, Spec
+from app.demo import seed as demo
 from app.extensions import db
 from app.members.models import Member, MemberStatus
 from app.ordering import delivery

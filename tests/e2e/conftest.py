@@ -28,7 +28,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1,
 def live_app(tmp_path_factory):
     """The live server's app: tests may add rows to its database in its app context."""
     import app as pifa
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
     from app.extensions import db
     from app.platform.security import sync_roles
 
