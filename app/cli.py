@@ -11,7 +11,7 @@ pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
 
 @pifa_cli.command("sync-roles")
 def sync_roles_command():
-    """Create the roles and permissions declared in app/security.py (idempotent)."""
+    """Create the roles and permissions declared in app/platform/security.py (idempotent)."""
     from app.extensions import db
     from app.platform.security import sync_roles
 

@@ -35,7 +35,7 @@ class Category(Model):
     id = Column(Integer, primary_key=True)
     name = Column(String(64), nullable=False)
     parent_id = Column(Integer, ForeignKey("category.id"), index=True)
-    level = Column(Integer, nullable=False, default=1)  # 1..3, kept by services.catalog
+    level = Column(Integer, nullable=False, default=1)  # 1..3, kept by catalog.services
     icon = Column(String(255))  # media key
     sort_order = Column(Integer, nullable=False, default=0)
     active = Column(Boolean, nullable=False, default=True)
@@ -121,7 +121,7 @@ class Product(Model):
     description = Column(Text)  # sanitised HTML
     on_shelf = Column(Boolean, nullable=False, default=True)
     sort_order = Column(Integer, nullable=False, default=0)
-    cover = Column(String(255))  # key of the first image, kept by services.catalog
+    cover = Column(String(255))  # key of the first image, kept by catalog.services
     # Lower-case text searched by /search: name, item no, brand, models, pinyin.
     search_text = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False, default=utcnow)

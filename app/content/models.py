@@ -20,7 +20,7 @@ class Article(Model):
     kind = Column(String(16), nullable=False, default=ArticleKind.ARTICLE, index=True)
     title = Column(String(128), nullable=False)
     cover = Column(String(255))
-    body = Column(Text, nullable=False, default="")  # sanitised HTML (services.content)
+    body = Column(Text, nullable=False, default="")  # sanitised HTML (content.services)
     published = Column(Boolean, nullable=False, default=False)
     sort_order = Column(Integer, nullable=False, default=0)
     created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -4,7 +4,7 @@ Each picture is a flat colour derived from a name (the product's category, a bra
 with a simple drawn shape (bottle, roll, box, ...) and a short text. Latin text uses
 Pillow's default font; Chinese text is drawn only when the system has a CJK font
 (Noto / WenQuanYi), otherwise a Latin fallback is drawn. Every function returns PNG
-bytes, which the demo loader stores through services.uploads like any upload.
+bytes, which the demo loader stores through platform.uploads like any upload.
 """
 
 import colorsys

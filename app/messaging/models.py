@@ -90,7 +90,7 @@ class Message(Model):
 
 class MessageTemplate(Model):
     """The wording and provider template of one event on one channel, edited in the back
-    office. Events without a row use the defaults in app/services/messaging.py."""
+    office. Events without a row use the defaults in app/messaging/events.py."""
 
     __tablename__ = "message_template"
     __table_args__ = (UniqueConstraint("event", "channel", name="uq_message_template_event"),)

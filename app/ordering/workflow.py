@@ -45,7 +45,7 @@ class Action:
     who: frozenset[str]
     requires: tuple[str, ...] = ()  # data keys that must be given
     guards: tuple[str, ...] = ()  # names of checks below
-    messages: tuple[str, ...] = ()  # order events for services.messaging
+    messages: tuple[str, ...] = ()  # order events for ordering.notify
     customer_visible: bool = True
     label: object = None
 

@@ -119,7 +119,7 @@ def display_name(user) -> str:
 def can(user, permission: str, view: str) -> bool:
     """Whether `user`'s roles hold (permission, view) (Admin holds every back-office one).
     Asked the way FAB's @has_access asks, so the roles' permissions are read once a
-    request (app/security.py) however many checks a page makes."""
+    request (platform/security.py) however many checks a page makes."""
     if not getattr(user, "is_authenticated", False):
         return False
     return security_manager()._has_view_access(user, permission, view)

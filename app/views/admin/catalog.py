@@ -1,7 +1,7 @@
 """商品: categories (a three-level tree), brands, tags, the spec library, products with
 their images and specs, member levels.
 
-The rules are in app/services/catalog.py; these views translate forms into service calls.
+The rules are in app/catalog/services.py; these views translate forms into service calls.
 Columns computed for display (a category's indented name, a product's cover) are given
 to `PifaInterface`, so the models stay free of screen code.
 """

@@ -1,6 +1,6 @@
 """应用: home-page decoration (店铺装修), articles and single pages, stores.
 
-The rules are in app/services/content.py; these views translate forms into service calls.
+The rules are in app/content/services.py; these views translate forms into service calls.
 """
 
 from flask import g

@@ -124,7 +124,7 @@ class MessageLogView(BaseView):
     route_base = "/admin/messages"
     default_view = "list"
     list_title = _l("Message log")
-    # can_read_codes: a verification code shown unmasked (app/security.py: Admin only).
+    # can_read_codes: a verification code shown unmasked (platform/security.py: Admin only).
     base_permissions = ["can_list", "can_show", "can_retry", "can_read_codes"]
 
     @expose("/list/")

@@ -1,7 +1,7 @@
 """Driver end 司机端: my deliveries by tab, the loading list 拣货单, the order page.
 
 Views translate HTTP to services and render: lists and the loading list come from
-services.delivery (which starts from scope.scoped_orders), one order only through
+ordering.delivery (which starts from scope.scoped_orders), one order only through
 scope.get_order, state changes through workflow.apply, photos through
 delivery.add_delivery_photos. The only money a page shows is what delivery.driver_money
 returns (the cash to collect); templates render nothing else of prices.

@@ -1,9 +1,9 @@
 """Business end 业务端 (salesmen): orders of my regions, the order page and its actions,
 my customers, ordering on a customer's behalf, my QR code and my performance.
 
-Views translate HTTP to services and render: lists come from services.sales (which
+Views translate HTTP to services and render: lists come from ordering.queries (which
 starts from scope.scoped_orders), one order only through scope.get_order, every state
-change through workflow.apply, carts and checkout through services.cart / checkout.
+change through workflow.apply, carts and checkout through ordering.cart / checkout.
 """
 
 import io

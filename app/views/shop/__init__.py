@@ -1,6 +1,6 @@
 """Storefront blueprint (customers and visitors).
 
-Views translate HTTP into calls of app/services (storefront listings and the gate,
+Views translate HTTP into calls of the domains (catalog.storefront listings and the gate,
 pricing.price_access for what a person sees, cart.add_to_cart for the cart rule) and
 render the result; they decide no rule themselves.
 
