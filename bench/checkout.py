@@ -246,7 +246,7 @@ def submit_core(app, user):
         name = " ".join(p for p in (member.first_name, member.last_name) if p) \
             or member.username
         conn.execute(insert(OrderEvent).values(
-            order_id=order_id, actor_id=user.id, actor_label=f"{name} (customer)"[:64],
+            order_id=order_id, actor_id=user.id, actor_name=name[:64], actor_role="customer",
             action="submit", to_state="pending", data={}, customer_visible=True,
             created_at=now))
         # new_order goes to the own salesman when they serve the region, else to every

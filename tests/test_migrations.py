@@ -187,3 +187,48 @@ def test_migrations_match_models_on_postgresql(tmp_path_factory):
     finally:
         run(drop)
 
+
+
+def test_the_actor_of_existing_history_entries_becomes_columns(tmp_path_factory):
+    """order_event.actor_label ('王建国 (salesman)', 'system') is split into actor_name and
+    actor_role by the migration, and joined again by its downgrade."""
+    folder = tmp_path_factory.mktemp("migr")
+    app = create_app(app_config(tmp_path_factory, DATABASE_URL=f"sqlite:///{folder / 'a.db'}"))
+    before, after = "19adfc7dc21a", "b408fd627daa"
+    try:
+        with app.app_context():
+            upgrade(before)
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO ab_user (id, first_name, last_name, username, email, active) "
+                    "VALUES (1, 'a', 'b', '13800000001', 'a@x.invalid', 1)"))
+                connection.execute(text(
+                    "INSERT INTO member (id, user_id, status, monthly_settlement, created_at) "
+                    "VALUES (1, 1, 'approved', 0, '2026-01-01')"))
+                connection.execute(text(
+                    "INSERT INTO \"order\" (id, order_no, user_id, member_id, state, "
+                    "idempotency_key, delivery_method, payment_method, pay_before_shipping, "
+                    "payment_status, goods_total, freight, total, total_weight_kg, "
+                    "created_at, updated_at) VALUES (1, 'N1', 1, 1, 'pending', 'k', "
+                    "'delivery', 'cod', 0, 'unpaid', 0, 0, 0, 0, '2026-01-01', '2026-01-01')"))
+                for event_id, label in ((1, "王建国 (salesman)"), (2, "system"),
+                                        (3, "黄经理 (customer)"), (4, None)):
+                    connection.execute(text(
+                        "INSERT INTO order_event (id, order_id, actor_label, action, data, "
+                        "customer_visible, created_at) VALUES (:id, 1, :label, 'confirm', "
+                        "'{}', 1, '2026-01-01')"), {"id": event_id, "label": label})
+            upgrade(after)
+            with db.engine.connect() as connection:
+                rows = connection.execute(text(
+                    "SELECT id, actor_name, actor_role FROM order_event ORDER BY id")).all()
+            assert [tuple(r) for r in rows] == [(1, "王建国", "salesman"), (2, None, "system"),
+                                                (3, "黄经理", "customer"), (4, None, None)]
+            downgrade(before)
+            with db.engine.connect() as connection:
+                labels = connection.scalars(text(
+                    "SELECT actor_label FROM order_event ORDER BY id")).all()
+            assert labels == ["王建国 (salesman)", "system", "黄经理 (customer)", None]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -21,10 +21,10 @@ from app.catalog.models import Product, Spec
 from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import Member
-from app.ordering import cart, effects, freight, options, workflow
-from app.ordering.effects import recompute_totals, take_stock
+from app.ordering import cart, freight, lines, options, workflow
+from app.ordering.lines import recompute_totals, take_stock
 from app.ordering.models import Address, CartLine, Order
-from app.ordering.states import Delivery, State
+from app.ordering.states import Delivery, PaymentStatus, State
 from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.settings import get_settings
@@ -205,7 +205,7 @@ def submit(customer, actor, data: dict) -> Order:
                   placed_by_id=actor.id, state=State.DRAFT, idempotency_key=key,
                   delivery_method=delivery, payment_method=payment,
                   pay_before_shipping=paid_first,
-                  payment_status="unpaid", order_no=f"TMP{key[:20]}",
+                  payment_status=PaymentStatus.UNPAID, order_no=f"TMP{key[:20]}",
                   remark=_text(data.get("remark"), 500),
                   invoice_title=_text(data.get("invoice_title"), 128),
                   tax_number=_text(data.get("tax_number"), 32))
@@ -216,7 +216,7 @@ def submit(customer, actor, data: dict) -> Order:
         for name in ("province", "city", "district", "street", "contact", "phone"):
             setattr(order, name, getattr(address, name))
     for row in view.rows:
-        order.lines.append(effects.line_for(row.spec, row.line.quantity,
+        order.lines.append(lines.line_for(row.spec, row.line.quantity,
                                                    row.unit_price))
     recompute_totals(order)
     order.freight = freight.freight(delivery, order.region_id, order.province,
@@ -248,20 +248,7 @@ def submit(customer, actor, data: dict) -> Order:
     db.session.execute(delete(CartLine).where(
         CartLine.id.in_([row.line.id for row in view.rows]))
         .execution_options(synchronize_session=False))
-    if actor.id != customer.id:
-        workflow_messages = {"salesman": accounts.display_name(actor)}
-        messaging_event = "order_placed_for_you"
-    else:
-        workflow_messages, messaging_event = {}, "order_submitted"
-    from app.ordering import notify
-
-    notify.order_event(messaging_event, order, **workflow_messages)
-    try:
-        workflow.apply(order, "submit", actor, remark=None)
-    except Exception:
-        db.session.rollback()
-        raise
-    return order
+    return workflow.apply(order, "submit", actor)
 
 
 def _existing(customer, key) -> Order | None:

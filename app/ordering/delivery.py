@@ -22,9 +22,9 @@ from app.catalog.pricing import money
 from app.extensions import db
 from app.members.models import StaffKind, StaffProfile
 from app.ordering import scope
-from app.ordering.effects import held_quantity
+from app.ordering.lines import held_quantity
 from app.ordering.models import DeliveryPhoto, Order
-from app.ordering.states import Pay, State
+from app.ordering.states import Pay, PaymentStatus, State
 from app.platform import accounts, uploads
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.security import DRIVER
@@ -287,7 +287,7 @@ def driver_money(order: Order, user) -> DriverMoney:
         return NO_DRIVER_MONEY
     # Cash is due while the order is with its driver (loading or out for delivery): before,
     # no driver collects it; after (delivered, received, closed), the door is behind them.
-    due = order.payment_status == "unpaid" and order.state in (State.ASSIGNED,
+    due = order.payment_status == PaymentStatus.UNPAID and order.state in (State.ASSIGNED,
                                                                State.DELIVERING)
     return DriverMoney(collect=money(order.total) if due else None,
                        collected=order.cash_collected)

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from app.catalog.models import Spec
 from app.catalog.pricing import money
 from app.extensions import db
-from app.ordering import cart, effects, freight, options
-from app.ordering.effects import held_quantity, recompute_totals, return_stock, take_stock
+from app.ordering import cart, freight, lines, options
+from app.ordering.lines import held_quantity, recompute_totals, return_stock, take_stock
 from app.ordering.models import OrderLine
 from app.ordering.states import Delivery, Pay
 from app.platform import ids
@@ -80,7 +80,7 @@ def _add_gift(ctx):
     if not take_stock(spec.id, quantity):
         raise ValidationError(_l("Not enough stock for %(name)s.", name=spec.product.name),
                               "quantity")
-    line = effects.line_for(spec, quantity, Decimal("0"))
+    line = lines.line_for(spec, quantity, Decimal("0"))
     line.is_gift = True
     ctx.order.lines.append(line)
     ctx.event_data.update(op="add_gift", line=spec.product.name, quantity=quantity)

@@ -82,13 +82,7 @@ def history(order, audience: str) -> list[Entry]:
 
 def _actor(event) -> tuple[str, str]:
     """(name, role label) of who acted; the system has no name."""
-    label = event.actor_label or ""
-    if label == "system":
-        return "", str(ROLE_LABELS["system"])
-    if label.endswith(")") and " (" in label:
-        name, code = label[:-1].rsplit(" (", 1)
-        return name, str(ROLE_LABELS.get(code, code))
-    return label, ""
+    return event.actor_name or "", str(ROLE_LABELS.get(event.actor_role, event.actor_role or ""))
 
 
 def details(event, audience: str) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
+from app.ordering.states import PaymentStatus, RefundStatus
 from app.platform.time import utcnow
 
 
@@ -126,7 +127,7 @@ class Order(Model):
     delivery_method = Column(String(24), nullable=False)
     payment_method = Column(String(24), nullable=False)
     pay_before_shipping = Column(Boolean, nullable=False, default=False)
-    payment_status = Column(String(12), nullable=False, default="unpaid")
+    payment_status = Column(String(12), nullable=False, default=PaymentStatus.UNPAID)
     refund_status = Column(String(12))  # requested / approved / rejected
     # The address as it was at submit time.
     province = Column(String(32))
@@ -215,7 +216,10 @@ class OrderEvent(Model):
     order_id = Column(Integer, ForeignKey("order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
     actor_id = Column(Integer, ForeignKey("ab_user.id"))  # None: the system
-    actor_label = Column(String(64))  # name and role at that moment
+    # Who acted, as they were at that moment: their name, and the workflow's role they
+    # acted in (customer, salesman, driver, cs, system).
+    actor_name = Column(String(64))
+    actor_role = Column(String(16))
     action = Column(String(24), nullable=False)
     from_state = Column(String(20))
     to_state = Column(String(20))
@@ -258,7 +262,7 @@ class Refund(Model):
     id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
-    status = Column(String(12), nullable=False, default="requested")
+    status = Column(String(12), nullable=False, default=RefundStatus.REQUESTED)
     reason = Column(String(500), nullable=False)
     lines = Column(JSON, nullable=False, default=list)  # [{"line_id", "quantity"}]
     photos = Column(JSON, nullable=False, default=list)  # private media keys

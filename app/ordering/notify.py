@@ -10,6 +10,9 @@ from app.members.staff import salesmen_of_region
 from app.messaging import outbox
 from app.messaging.events import EVENTS
 from app.messaging.models import Channel
+from app.ordering import refunds
+from app.ordering.states import SHIP_METHOD_LABELS
+from app.platform import accounts
 from app.platform.settings import get_settings
 
 
@@ -27,9 +30,10 @@ def new_order_recipients(order) -> list[tuple[str, int | None]]:
     return [(phone, None)] if phone else []
 
 
-def order_event(event: str, order, **ctx) -> None:
-    """Write the messages of one order event into the current transaction."""
-    params = {"order_no": order.order_no, **ctx}
+def order_event(event: str, order, *, actor=None, remark: str | None = None) -> None:
+    """Write the messages of one order event into the current transaction (the table of
+    ordering/workflow.py says which events an action sends)."""
+    params = {"order_no": order.order_no, **_params(event, order, actor, remark)}
     if event == "new_order":
         for phone, user_id in new_order_recipients(order):
             outbox.write_message(event, Channel.SMS, phone, params, user_id=user_id)
@@ -41,3 +45,20 @@ def order_event(event: str, order, **ctx) -> None:
         outbox.tell_customer(event, order.member, params)
     else:
         raise ValueError(f"unknown order event {event!r}")
+
+
+def _params(event: str, order, actor, remark: str | None) -> dict:
+    """Each event's own placeholders, from the order as the action left it."""
+    if event == "order_placed_for_you":
+        return {"salesman": accounts.display_name(actor)}
+    if event == "order_shipped":
+        return {"ship": f"{SHIP_METHOD_LABELS[order.ship_method]}：{order.ship_note or ''}"}
+    if event == "order_ready_for_pickup":
+        return {"pickup": order.pickup_address or ""}
+    if event == "order_closed":
+        return {"reason": f"原因：{remark}" if remark else ""}
+    if event == "refund_approved":
+        return {"amount": refunds.latest_decided(order).amount}
+    if event == "refund_rejected":
+        return {"reason": remark or ""}
+    return {}

@@ -8,19 +8,24 @@ by every screen that suggests an amount (one place for the arithmetic).
 from decimal import Decimal
 
 from app.catalog.pricing import money
-from app.ordering.effects import held_quantity
-
-REQUESTED, APPROVED, REJECTED = "requested", "approved", "rejected"
+from app.ordering.lines import held_quantity
+from app.ordering.states import RefundStatus
 
 
 def waiting(order):
     """The refund request of this order that waits for a decision, or None."""
-    return next((r for r in order.refunds if r.status == REQUESTED), None)
+    return next((r for r in order.refunds if r.status == RefundStatus.REQUESTED), None)
+
+
+def latest_decided(order):
+    """The refund decided last (the one a decision message is about)."""
+    decided = [r for r in order.refunds if r.status != RefundStatus.REQUESTED]
+    return max(decided, key=lambda r: (r.decided_at or r.created_at, r.id)) if decided else None
 
 
 def refunded_amount(order) -> Decimal:
-    return money(sum((Decimal(r.amount or 0) for r in order.refunds if r.status == APPROVED),
-                     Decimal("0")))
+    return money(sum((Decimal(r.amount or 0) for r in order.refunds
+                      if r.status == RefundStatus.APPROVED), Decimal("0")))
 
 
 def refundable_amount(order) -> Decimal:
@@ -29,7 +34,7 @@ def refundable_amount(order) -> Decimal:
 
 
 def returned_quantity(order, line_id: int) -> int:
-    return sum(int(item["quantity"]) for r in order.refunds if r.status == APPROVED
+    return sum(int(item["quantity"]) for r in order.refunds if r.status == RefundStatus.APPROVED
                for item in r.lines if item.get("line_id") == line_id)
 
 

@@ -1,6 +1,7 @@
-"""Order vocabulary shared by checkout, the workflow and the screens: states, labels,
-customer tabs, delivery and payment methods, totals and stock movements."""
-
+"""The names of an order's world, in one place: states, payment and refund statuses,
+delivery options and payment methods, and how each audience reads them (staff labels,
+customer labels, the customer's tabs). Code and templates compare against these names,
+never against bare strings."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -95,10 +96,52 @@ PAYMENT_LABELS = {
     Pay.MONTHLY: _l("Monthly settlement"),
     Pay.ONLINE: _l("Online payment (WeChat Pay)"),
 }
-PAYMENT_STATUS_LABELS = {"unpaid": _l("Unpaid"), "paid": _l("Paid"),
-                         "refunded": _l("Refunded")}
-SHIP_METHOD_LABELS = {"express": _l("Express"), "logistics": _l("Logistics"),
-                      "other": _l("Other way")}
+
+
+class PaymentStatus:
+    UNPAID = "unpaid"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    ALL = (UNPAID, PAID, REFUNDED)
+
+
+PAYMENT_STATUS_LABELS = {PaymentStatus.UNPAID: _l("Unpaid"), PaymentStatus.PAID: _l("Paid"),
+                         PaymentStatus.REFUNDED: _l("Refunded")}
+
+
+class RefundStatus:
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ALL = (REQUESTED, APPROVED, REJECTED)
+
+
+# The same words for the customer and staff.
+REFUND_LABELS = {RefundStatus.REQUESTED: _l("Refund requested"),
+                 RefundStatus.APPROVED: _l("Refund approved"),
+                 RefundStatus.REJECTED: _l("Refund rejected")}
+
+
+class ShipMethod:
+    EXPRESS = "express"
+    LOGISTICS = "logistics"
+    OTHER = "other"
+    ALL = (EXPRESS, LOGISTICS, OTHER)
+
+
+SHIP_METHOD_LABELS = {ShipMethod.EXPRESS: _l("Express"), ShipMethod.LOGISTICS: _l("Logistics"),
+                      ShipMethod.OTHER: _l("Other way")}
+
+# Where customer service may force an order (the brief's "关闭、发货中、完成等").
+OVERRIDE_TARGETS = (State.CLOSED, State.DELIVERING, State.RECEIVED)
+
+STAFF, CUSTOMER = "staff", "customer"  # the two audiences of an order's words
+
+
+def state_label(state: str, audience: str = STAFF):
+    """A state as one audience reads it (customers: 已收货 where staff read 已送达)."""
+    labels = CUSTOMER_LABELS if audience == CUSTOMER else STAFF_LABELS
+    return labels.get(state, state)
 
 # Defaults written by `flask pifa seed-demo` and shown in the back office.
 DEFAULT_PAYMENTS = {  # code: (enabled, pay before shipping)

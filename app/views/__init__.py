@@ -6,6 +6,8 @@ from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.members.models import MemberStatus
+from app.ordering.states import REFUND_LABELS, Delivery, Pay, PaymentStatus, RefundStatus, State
 from app.platform.errors import DomainError
 from app.platform.settings import get_settings, settings_without_database
 
@@ -42,7 +44,7 @@ def register_blueprints(app) -> None:
         from flask_babel import get_locale
 
         return {"shop": get_settings(), "endpoint_url": endpoint_url,
-                "locale": str(get_locale() or "zh")}
+                "locale": str(get_locale() or "zh"), **NAMES}
 
     @app.errorhandler(DomainError)
     def _domain_error(exc):
@@ -79,6 +81,12 @@ def register_blueprints(app) -> None:
             from flask import abort
 
             abort(404)
+
+
+# The names templates compare against (never bare strings), with the refund labels.
+NAMES = {"State": State, "Pay": Pay, "Delivery": Delivery, "PaymentStatus": PaymentStatus,
+         "RefundStatus": RefundStatus, "MemberStatus": MemberStatus,
+         "refund_labels": REFUND_LABELS}
 
 
 def _localtime(value, fmt="yyyy-MM-dd HH:mm"):

@@ -115,7 +115,8 @@ def _labels() -> dict:
     return {"status_labels": status_labels(), "status_styles": STATUS_STYLES,
             "event_label": event_label, "channel_label": channel_label,
             "provider_label": provider_label, "shown_error": shown_error,
-            "retryable": MessageStatus.RETRYABLE_BY_HAND, "display_name": display_name}
+            "retryable": MessageStatus.RETRYABLE_BY_HAND, "display_name": display_name,
+            "MessageStatus": MessageStatus}
 
 
 class MessageLogView(BaseView):

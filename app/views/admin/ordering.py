@@ -27,6 +27,7 @@ from app.ordering import delivery_note, freight, history, options, refunds, scop
 from app.ordering.models import FreightTemplate, Order, RegionDeliveryFee
 from app.ordering.states import (
     DELIVERY_LABELS,
+    OVERRIDE_TARGETS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
@@ -40,8 +41,6 @@ from app.platform.errors import DomainError
 from app.views.admin.base import PifaModelView
 
 PAGE_SIZES = (25, 50, 100)
-REFUND_LABELS = {"requested": _l("Refund requested"), "approved": _l("Refund approved"),
-                 "rejected": _l("Refund rejected")}
 STATE_STYLES = {State.PENDING: "danger", State.CONFIRMED: "warning", State.ASSIGNED: "info",
                 State.DELIVERING: "info", State.SHIPPED: "info",
                 State.READY_FOR_PICKUP: "info", State.DELIVERED: "success",
@@ -249,7 +248,7 @@ class OrderListView(PifaModelView):
             drivers=[s for s in staff if s.kind == StaffKind.DRIVER],
             states=State.ALL, staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
             payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
-            delivery_labels=DELIVERY_LABELS, refund_labels=REFUND_LABELS,
+            delivery_labels=DELIVERY_LABELS,
             can_print=self.appbuilder.sm.has_access("can_delivery_note", "OrderListView"),
             list_url=self._list_url)
 
@@ -293,11 +292,10 @@ class OrderListView(PifaModelView):
             refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
             lines_by_id=lines, events=history.history(order, history.STAFF),
             people=_people(order), override_targets=[
-                t for t in workflow.OVERRIDE_TARGETS if t != order.state],
+                t for t in OVERRIDE_TARGETS if t != order.state],
             staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
             payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
             delivery_labels=DELIVERY_LABELS, ship_method_labels=SHIP_METHOD_LABELS,
-            refund_labels=REFUND_LABELS,
             can_print=sm.has_access("can_delivery_note", "OrderListView"),
             can_review=sm.has_access("can_review", "MemberView"))
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.ordering import delivery, scope, workflow
-from app.ordering.effects import held_quantity
+from app.ordering.lines import held_quantity
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import DRIVER_END
 from app.platform.uploads import thumb_key_of

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.members import services as members
-from app.members.models import Region
+from app.members.models import MemberStatus, Region
 from app.messaging import inbox
 from app.platform import ids
 from app.platform.errors import DomainError
@@ -42,7 +42,7 @@ def profile():
             error = str(exc.message)
         else:
             flash(_("Saved. Your profile has been sent for approval.")
-                  if member.status != "approved" else _("Saved."), "info")
+                  if member.status != MemberStatus.APPROVED else _("Saved."), "info")
             return redirect("/me")
     return render_template("member/profile.html", member=member, values=values,
                            regions=regions, error=error), 400 if error else 200

@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.catalog import pricing, storefront
 from app.extensions import db
 from app.ordering import history, options, refunds, sales, scope, workflow
-from app.ordering.effects import held_quantity
+from app.ordering.lines import held_quantity
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
 from app.views.guards import requires

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.members import services as members
 from app.ordering import checkout, history, queries, scope, workflow
-from app.ordering.effects import held_quantity
+from app.ordering.lines import held_quantity
 from app.ordering.states import (
     CUSTOMER_LABELS,
     CUSTOMER_TABS,
