@@ -411,3 +411,22 @@ def test_customer_service_may_use_every_order_route(app, world, cs):
     assert cs.get("/admin/orders/show/abc").status_code == 404
     anonymous = app.test_client()
     assert anonymous.get(f"/admin/orders/show/{order_id}").status_code == 302
+
+
+def test_the_list_pages_by_key_newest_first_and_back(app, world, cs):
+    """Keyset pages (no count of every order): 25 a page, older and newer links that walk
+    the same rows, and the state tabs counted up to 99+."""
+    with app.app_context():
+        numbers = [world.order("pending").order_no for _ in range(27)]
+    newest_first = numbers[::-1]
+    first = cs.get("/admin/orders/list/").get_data(as_text=True)
+    assert ROW.findall(first) == newest_first[:25]
+    older = re.search(r'href="([^"]+)" data-page="older"', first)[1].replace("&amp;", "&")
+    second = cs.get(older).get_data(as_text=True)
+    assert ROW.findall(second) == newest_first[25:]
+    assert 'data-page="older"' not in second
+    newer = re.search(r'href="([^"]+)" data-page="newer"', second)[1].replace("&amp;", "&")
+    assert ROW.findall(cs.get(newer).get_data(as_text=True)) == newest_first[:25]
+    assert re.search(r'data-state="pending">[^<]*\s*<span class="badge"[^>]*>27<', first)
+    assert _rows(cs, "?psize=50") == set(numbers)
+    assert _rows(cs, "?before=99999999999999999999&after=-1") == set(newest_first[:25])

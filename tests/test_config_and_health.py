@@ -241,7 +241,7 @@ def test_the_error_page_needs_nothing_from_a_database_that_failed(app, client, m
     from sqlalchemy.exc import IntegrityError
 
     from app.members.models import Region
-    from app.ordering import sales
+    from app.ordering import queries
 
     region = make.region(name="海口")
     salesman = make.staff("salesman", [region])
@@ -253,7 +253,7 @@ def test_the_error_page_needs_nothing_from_a_database_that_failed(app, client, m
             db.session.flush()
         return db.session.query(Region).all()
 
-    monkeypatch.setattr(sales, "orders_page", broken)
+    monkeypatch.setattr(queries, "sales_orders", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     resp = client.get("/sales/")
     assert resp.status_code == 500

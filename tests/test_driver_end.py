@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.catalog.models import Spec
 from app.extensions import db
-from app.ordering import delivery, workflow
+from app.ordering import delivery, queries, workflow
 from app.ordering.models import DeliveryPhoto, Order, OrderEvent, Payment, RegionDeliveryFee
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
@@ -98,7 +98,7 @@ def test_lists_show_each_driver_the_right_orders(app, world, db_):
     _order(app, world, "shipped")
     with db_() as session:  # delivered yesterday, Shanghai time: not "today"
         row = session.scalar(select(Order).where(Order.order_no == old))
-        row.delivered_at = delivery.start_of_today_utc() - timedelta(minutes=1)
+        row.delivered_at = queries.start_of_today_utc() - timedelta(minutes=1)
         session.commit()
 
     driver = _signed_in(app, world.driver)
@@ -117,16 +117,16 @@ def test_lists_show_each_driver_the_right_orders(app, world, db_):
     assert _tab(driver2, "waiting") == {waiting}
 
     other = _signed_in(app, world.other_driver)  # another region
-    for tab in delivery.TAB_KEYS:
+    for tab in queries.DRIVER_TAB_KEYS:
         assert _tab(other, tab) == set()
 
 
 def test_start_of_the_shanghai_day():
     # 01:00 on 2 March in Shanghai is 17:00 on 1 March in UTC; the day began at 16:00 UTC.
     now = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
-    assert delivery.start_of_today_utc(now) == datetime(2026, 3, 1, 16, 0)
+    assert queries.start_of_today_utc(now) == datetime(2026, 3, 1, 16, 0)
     now = datetime(2026, 3, 1, 15, 59, tzinfo=UTC)
-    assert delivery.start_of_today_utc(now) == datetime(2026, 2, 28, 16, 0)
+    assert queries.start_of_today_utc(now) == datetime(2026, 2, 28, 16, 0)
 
 
 # ---- money on the driver end: the cash to collect, nothing else ---------------------------

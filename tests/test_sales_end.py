@@ -17,8 +17,10 @@ from app.catalog.models import Spec
 from app.extensions import db
 from app.members.models import Member
 from app.messaging.models import Message
-from app.ordering import cart, checkout, sales, workflow
+from app.ordering import cart, checkout, queries, workflow
+from app.ordering import performance as sales
 from app.ordering.models import Order, OrderEvent, Payment
+from app.platform import paging
 from tests.conftest import csrf_token, login
 from tests.order_factory import World
 
@@ -116,7 +118,7 @@ def test_tabs_counts_and_rows_of_my_regions_only(app, world, make, salesman):
 
 def test_keyset_pagination(app, world, salesman, monkeypatch):
     numbers = [_order(app, world, "pending")[1] for _ in range(5)]
-    monkeypatch.setattr(sales, "PER_PAGE", 2)
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
     first = salesman.get("/sales/?tab=pending").get_data(as_text=True)
     assert re.findall(r'data-order="(\d+)"', first) == numbers[::-1][:2]
     seen = re.findall(r'data-order="(\d+)"', first)
@@ -132,7 +134,7 @@ def test_keyset_pagination(app, world, salesman, monkeypatch):
 def test_counts_stop_at_the_cap(app, world, salesman, monkeypatch):
     for _ in range(3):
         _order(app, world, "pending")
-    monkeypatch.setattr(sales, "COUNT_CAP", 2)
+    monkeypatch.setattr(paging, "COUNT_CAP", 2)
     html = salesman.get("/sales/").get_data(as_text=True)
     assert re.search(r'data-tab="pending"[^>]*><b class="scount">2\+</b>', html)
 

@@ -2,7 +2,6 @@
 published articles."""
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote, urlencode
 
 import nh3
 from flask_babel import lazy_gettext as _l
@@ -10,6 +9,7 @@ from sqlalchemy import select
 
 from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, Store
 from app.extensions import db
+from app.platform import maps
 from app.platform.errors import ValidationError
 from app.platform.paging import Page, paged
 
@@ -105,10 +105,4 @@ def published_article(article_id: int) -> Article | None:
 
 
 def map_url(store: Store) -> str:
-    """Amap (高德) link: a marker when the store has coordinates, else an address search."""
-    if store.latitude is not None and store.longitude is not None:
-        return "https://uri.amap.com/marker?" + urlencode(
-            {"position": f"{store.longitude},{store.latitude}", "name": store.name},
-            quote_via=quote, safe=",")
-    return "https://uri.amap.com/search?" + urlencode({"keyword": store.address},
-                                                      quote_via=quote)
+    return maps.place_link(store.name, store.address, store.latitude, store.longitude)

@@ -17,8 +17,8 @@ from app.members.models import (
 from app.members.referral import salesman_by_referral
 from app.messaging import outbox
 from app.platform import accounts, ids, uploads
-from app.platform.errors import NotFound, PermissionDenied, ValidationError
-from app.platform.security import ADMIN, CUSTOMER, CUSTOMER_SERVICE
+from app.platform.errors import PermissionDenied, ValidationError
+from app.platform.security import CUSTOMER
 from app.platform.settings import get_settings
 from app.platform.time import utcnow
 
@@ -211,35 +211,6 @@ def hand_over_customers(from_id, to_id) -> int:
                                 .values(own_salesman_id=target.id))
     db.session.commit()
     return result.rowcount
-
-
-# ---- who may see a member (their private photos) ----------------------------------------------
-
-def can_view_member(user, member: Member) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if member.user_id == user.id:
-        return True
-    roles = accounts.role_names(user)
-    if roles & {ADMIN, CUSTOMER_SERVICE}:
-        return True
-    salesman = db.session.scalar(select(StaffProfile).where(
-        StaffProfile.user_id == user.id, StaffProfile.kind == StaffKind.SALESMAN,
-        StaffProfile.active.is_(True)))
-    if salesman is None:
-        return False
-    return member.own_salesman_id == salesman.id or \
-        member.region_id in {r.id for r in salesman.regions}
-
-
-def member_for_photo(user, key: str) -> Member:
-    """The member owning a private photo key, if this user may see it; NotFound otherwise."""
-    key = uploads.original_key_of(key)
-    member = db.session.scalar(select(Member).where(
-        (Member.shop_photo == key) | (Member.licence_photo == key)))
-    if member is None or not can_view_member(user, member):
-        raise NotFound(_l("The page you asked for does not exist."))
-    return member
 
 
 def check_member_edit(member: Member) -> None:

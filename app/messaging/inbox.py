@@ -4,6 +4,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.messaging.models import Channel, Message
+from app.platform.paging import keyset
 from app.platform.time import utcnow
 
 PER_PAGE = 20
@@ -21,14 +22,8 @@ def unread_count(user) -> int:
 
 
 def page(user, before_id: int | None = None) -> tuple[list[Message], int | None]:
-    """Newest first, keyset-paginated by id; returns (messages, id for the next page)."""
-    query = select(Message).where(*_mine(user)).order_by(Message.id.desc()).limit(PER_PAGE + 1)
-    if before_id:
-        query = query.where(Message.id < before_id)
-    rows = db.session.scalars(query).all()
-    more = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    return rows, (rows[-1].id if more else None)
+    """Newest first; returns (messages, the `before` of the next page or None)."""
+    return keyset(select(Message).where(*_mine(user)), Message.id, before_id, PER_PAGE)
 
 
 def mark_all_read(user) -> None:

@@ -1,123 +1,35 @@
 """What the driver end 司机端 lists, the loading list 拣货单, and delivery-note photos.
 
-Every list starts from scope.scoped_orders (the one scoping rule): orders of my regions
-that wait for a driver (scope.waiting_for_driver, read-only for a driver), the orders
-assigned to me to load, those out for delivery, and those I delivered today (the
-Asia/Shanghai day). State changes are not made here: the screens call workflow.apply
-('start_delivery', 'complete_delivery'). Photos of the signed delivery note are not a
-state change; add_delivery_photos keeps them to DeliveryPhoto rows.
+The driver end's lists are in ordering/queries.py. State changes are not made here: the
+screens call workflow.apply ('start_delivery', 'complete_delivery'). Photos of the signed
+delivery note are not a state change; add_delivery_photos keeps them as DeliveryPhoto
+rows. driver_money decides the only money a driver page shows.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
 from decimal import Decimal
-from urllib.parse import quote, urlencode
 
-from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.pricing import money
 from app.extensions import db
-from app.members.models import StaffKind, StaffProfile
-from app.ordering import scope
+from app.ordering import queries, scope
 from app.ordering.lines import held_quantity
 from app.ordering.models import DeliveryPhoto, Order
 from app.ordering.states import Pay, PaymentStatus, State
-from app.platform import accounts, uploads
+from app.platform import uploads
 from app.platform.errors import PermissionDenied, ValidationError
-from app.platform.security import DRIVER
-from app.platform.time import SHANGHAI
 
-PER_PAGE = 20
-COUNT_CAP = 99  # tab badges show "99+" above this
 MAX_PHOTOS_PER_ORDER = 20  # signed notes of one order; more is a mistake or abuse
 PHOTO_STATES = (State.ASSIGNED, State.DELIVERING)
 
-# The driver end's tabs, in the order of a driver's day: (key, label).
-TABS = [
-    ("to_load", _l("To load")),
-    ("delivering", _l("Out for delivery")),
-    ("today", _l("Delivered today")),
-    ("waiting", _l("Waiting for a driver")),
-]
-TAB_KEYS = tuple(key for key, _label in TABS)
-
-
-def driver_of(user) -> StaffProfile | None:
-    """The person's active driver profile (and the Driver role), or None."""
-    if DRIVER not in accounts.role_names(user):
-        return None
-    return scope.staff_profile(user, StaffKind.DRIVER)
 
 
 def is_my_order(order: Order, user) -> bool:
     """Whether the order is assigned to this person as its driver."""
-    driver = driver_of(user)
+    driver = scope.driver_of(user)
     return driver is not None and order.driver_id == driver.id
-
-
-def map_url(address: str) -> str:
-    """Amap (高德) search link for an address, opened by the phone's map app."""
-    return "https://uri.amap.com/search?" + urlencode({"keyword": address}, quote_via=quote)
-
-
-def start_of_today_utc(now: datetime | None = None) -> datetime:
-    """Midnight of today in Asia/Shanghai, as the naive UTC the database stores."""
-    now = (now or datetime.now(UTC)).astimezone(SHANGHAI)
-    midnight = datetime.combine(now.date(), time(0), tzinfo=SHANGHAI)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
-
-
-def _tab_condition(driver: StaffProfile, tab: str):
-    if tab == "waiting":
-        return scope.waiting_for_driver([r.id for r in driver.regions])
-    mine = Order.driver_id == driver.id
-    if tab == "to_load":
-        return mine & (Order.state == State.ASSIGNED)
-    if tab == "delivering":
-        return mine & (Order.state == State.DELIVERING)
-    if tab == "today":
-        return mine & Order.state.in_(State.FINISHED) & \
-            (Order.delivered_at >= start_of_today_utc())
-    return false()
-
-
-_UNSET = object()
-
-
-def _tab_query(user, tab: str, driver=_UNSET):
-    """The orders of a tab, always inside this person's scope (scope.scoped_orders)."""
-    if driver is _UNSET:
-        driver = driver_of(user)
-    condition = _tab_condition(driver, tab) if driver is not None else false()
-    return scope.scoped_orders(user).where(condition)
-
-
-def tab_counts(user) -> dict[str, int]:
-    """Orders per tab, each counted up to COUNT_CAP + 1 (shown as "99+")."""
-    driver = driver_of(user)
-    counts = {}
-    for key in TAB_KEYS:
-        capped = (_tab_query(user, key, driver).with_only_columns(Order.id)
-                  .limit(COUNT_CAP + 1).subquery())
-        counts[key] = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    return counts
-
-
-def orders_page(user, tab: str, before_id: int | None = None, per_page: int = PER_PAGE):
-    """One page of a tab, keyset-paginated by id (?before=<id>), newest first.
-    Returns (orders with their member and lines loaded, the next page's `before`)."""
-    query = (_tab_query(user, tab)
-             .options(joinedload(Order.member), selectinload(Order.lines))
-             .order_by(Order.id.desc()).limit(per_page + 1))
-    if before_id:
-        query = query.where(Order.id < before_id)
-    rows = db.session.scalars(query).unique().all()
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    return rows, (rows[-1].id if more else None)
 
 
 # ---- the loading list 拣货单 -----------------------------------------------------------------
@@ -195,7 +107,8 @@ def loading_list(user) -> LoadingList:
     line), so one spec sold under two packings is two rows.
     """
     orders = db.session.scalars(
-        _tab_query(user, "to_load").options(joinedload(Order.member), selectinload(Order.lines))
+        queries.driver_tab(user, "to_load").options(joinedload(Order.member),
+                                                   selectinload(Order.lines))
         .order_by(Order.id)).unique().all()
     rows: dict[tuple, LoadRow] = {}
     for order in orders:
@@ -233,7 +146,7 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
     folder); if any file is refused, the ones already stored are removed and nothing
     is added.
     """
-    driver = driver_of(actor)
+    driver = scope.driver_of(actor)
     if driver is None or order.driver_id != driver.id:
         raise PermissionDenied(_l("Only the order's driver may add photos of its delivery "
                                   "note."))
@@ -294,12 +207,5 @@ def driver_money(order: Order, user) -> DriverMoney:
 
 
 def _driver_id(user) -> int | None:
-    """The person's driver profile id, looked up once per request (lists call per order)."""
-    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
-    if key is None:
-        return None
-    cache = g.setdefault("pifa_driver_id", {}) if has_request_context() else {}
-    if key not in cache:
-        driver = driver_of(user)
-        cache[key] = driver.id if driver is not None else None
-    return cache[key]
+    driver = scope.driver_of(user)
+    return driver.id if driver is not None else None

@@ -9,7 +9,6 @@ import mimetypes
 from flask import Blueprint, Response, abort
 from flask_login import current_user
 
-from app.members import services as members
 from app.ordering import scope
 from app.platform.errors import NotFound
 from app.platform.uploads import get_storage, is_public_key
@@ -26,7 +25,7 @@ def _allowed(key: str) -> bool:
     if len(parts) > 3 and parts[1] == "order":  # private/order/<id>/...: the order's people
         return scope.can_view_order_file(current_user, parts[2])
     try:
-        members.member_for_photo(current_user, key)
+        scope.member_for_photo(current_user, key)
     except NotFound:
         return False
     return True

@@ -6,7 +6,7 @@ Every change of an order goes through `workflow.apply`; these views only read fo
 call it, and show what it says.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, action, expose, has_access
@@ -14,16 +14,23 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 from wtforms import StringField
 
 from app.extensions import db
-from app.members.models import Member, Region, StaffKind, StaffProfile
-from app.ordering import delivery_note, freight, history, options, refunds, scope, workflow
+from app.members.models import Region
+from app.ordering import (
+    delivery_note,
+    freight,
+    history,
+    options,
+    queries,
+    refunds,
+    scope,
+    workflow,
+)
 from app.ordering.models import FreightTemplate, Order, RegionDeliveryFee
 from app.ordering.states import (
     DELIVERY_LABELS,
@@ -36,11 +43,10 @@ from app.ordering.states import (
     Pay,
     State,
 )
-from app.platform import accounts, ids
+from app.platform import accounts, ids, paging
 from app.platform.errors import DomainError
 from app.views.admin.base import PifaModelView
 
-PAGE_SIZES = (25, 50, 100)
 STATE_STYLES = {State.PENDING: "danger", State.CONFIRMED: "warning", State.ASSIGNED: "info",
                 State.DELIVERING: "info", State.SHIPPED: "info",
                 State.READY_FOR_PICKUP: "info", State.DELIVERED: "success",
@@ -93,62 +99,6 @@ def _date(value):
         return datetime.strptime(str(value).strip(), "%Y-%m-%d")
     except (TypeError, ValueError):
         return None
-
-
-class OrderFilters:
-    """The list's filters as read from the query string; unknown values are ignored."""
-
-    KEYS = ("state", "region", "salesman", "driver", "payment", "paid", "from", "until", "q")
-
-    def __init__(self, args):
-        state = args.get("state") or args.get("_flt_0_state") or ""
-        self.state = state if state in State.ALL else ""
-        self.region = ids.parse_id(args.get("region"))
-        self.salesman = ids.parse_id(args.get("salesman"))
-        self.driver = ids.parse_id(args.get("driver"))
-        self.payment = args.get("payment") if args.get("payment") in Pay.ALL else ""
-        self.paid = args.get("paid") if args.get("paid") in PAYMENT_STATUS_LABELS else ""
-        self.date_from = _date(args.get("from"))
-        self.date_until = _date(args.get("until"))
-        self.q = (args.get("q") or "").strip()[:64]
-
-    def values(self) -> dict:
-        """The active filters as query-string values (for links and the form)."""
-        values = {"state": self.state, "region": self.region, "salesman": self.salesman,
-                  "driver": self.driver, "payment": self.payment, "paid": self.paid,
-                  "from": self.date_from.strftime("%Y-%m-%d") if self.date_from else "",
-                  "until": self.date_until.strftime("%Y-%m-%d") if self.date_until else "",
-                  "q": self.q}
-        return {k: v for k, v in values.items() if v not in (None, "")}
-
-    def apply(self, query, with_state=True):
-        if with_state and self.state:
-            query = query.where(Order.state == self.state)
-        if self.region:
-            query = query.where(Order.region_id == self.region)
-        if self.salesman:
-            query = query.where(Order.member_id.in_(
-                select(Member.id).where(Member.own_salesman_id == self.salesman)))
-        if self.driver:
-            query = query.where(Order.driver_id == self.driver)
-        if self.payment:
-            query = query.where(Order.payment_method == self.payment)
-        if self.paid:
-            query = query.where(Order.payment_status == self.paid)
-        # Dates are days in Asia/Shanghai; the database keeps UTC.
-        if self.date_from:
-            query = query.where(Order.created_at >= to_utc(self.date_from))
-        if self.date_until:
-            query = query.where(Order.created_at < to_utc(self.date_until + timedelta(days=1)))
-        if self.q:
-            shops = select(Member.id).where(or_(
-                Member.shop_name.contains(self.q, autoescape=True),
-                Member.phone.contains(self.q, autoescape=True)))
-            query = query.where(or_(Order.order_no.contains(self.q, autoescape=True),
-                                    Order.phone.contains(self.q, autoescape=True),
-                                    Order.contact.contains(self.q, autoescape=True),
-                                    Order.member_id.in_(shops)))
-        return query
 
 
 class OrderListView(PifaModelView):
@@ -216,46 +166,31 @@ class OrderListView(PifaModelView):
     @expose("/list/")
     @has_access
     def list(self):
-        filters = OrderFilters(request.args)
-        page = ids.parse_page(request.args.get("page"))
-        size = ids.parse_id(request.args.get("psize"))
-        size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-        visible = scope.scoped_orders(current_user)
-        query = filters.apply(visible)
-        total = db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery())) or 0
-        pages = max((total + size - 1) // size, 1)
-        page = min(page, pages)
-        orders = db.session.scalars(
-            query.options(selectinload(Order.member).selectinload(Member.own_salesman),
-                          selectinload(Order.region), selectinload(Order.driver))
-            .order_by(Order.id.desc()).offset((page - 1) * size).limit(size)).all()
-        # Orders per state with the other filters, for the tabs above the list.
-        state_counts = dict(db.session.execute(
-            filters.apply(select(Order.state, func.count(Order.id))
-                          .where(scope.order_condition(current_user)), with_state=False)
-            .group_by(Order.state)).all())
-        staff = db.session.scalars(select(StaffProfile).order_by(StaffProfile.name)).all()
+        filters = queries.OrderFilters(request.args)
+        page = queries.back_office_orders(current_user, filters,
+                                          before=request.args.get("before"),
+                                          after=request.args.get("after"),
+                                          size=request.args.get("psize"))
+        state_counts = queries.back_office_state_counts(current_user, filters)
+        salesmen, drivers = queries.staff_for_filters()
         self.update_redirect()
         return self.render_template(
-            self.list_template, title=self.list_title, orders=orders, filters=filters,
-            active=filters.values(), total=total, page=page, pages=pages, size=size,
-            page_sizes=PAGE_SIZES, state_counts=state_counts,
-            all_count=sum(state_counts.values()),
+            self.list_template, title=self.list_title, page=page, orders=page.items,
+            filters=filters, active=filters.values(), size=page.size,
+            page_sizes=queries.BACK_OFFICE_PAGE_SIZES, state_counts=state_counts,
+            count_cap=paging.COUNT_CAP,
             regions=db.session.scalars(select(Region).order_by(Region.sort_order,
                                                                Region.id)).all(),
-            salesmen=[s for s in staff if s.kind == StaffKind.SALESMAN],
-            drivers=[s for s in staff if s.kind == StaffKind.DRIVER],
-            states=State.ALL, staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
-            payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
-            delivery_labels=DELIVERY_LABELS,
+            salesmen=salesmen, drivers=drivers, states=State.ALL, staff_labels=STAFF_LABELS,
+            state_styles=STATE_STYLES, payment_labels=PAYMENT_LABELS,
+            payment_status_labels=PAYMENT_STATUS_LABELS, delivery_labels=DELIVERY_LABELS,
             can_print=self.appbuilder.sm.has_access("can_delivery_note", "OrderListView"),
             list_url=self._list_url)
 
     @staticmethod
     def _list_url(**changes):
         """The list's URL with the current filters, some changed (None removes one)."""
-        values = {**OrderFilters(request.args).values(), **changes}
+        values = {**queries.OrderFilters(request.args).values(), **changes}
         if request.args.get("psize"):
             values.setdefault("psize", request.args.get("psize"))
         return url_for("OrderListView.list",

@@ -10,15 +10,15 @@ returns (the cash to collect); templates render nothing else of prices.
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from app.ordering import delivery
+from app.ordering import delivery, queries, scope
 from app.ordering.states import DELIVERY_LABELS, PAYMENT_LABELS, PAYMENT_STATUS_LABELS, STAFF_LABELS
-from app.platform import ids
+from app.platform import ids, paging
 from app.platform.security import DRIVER_END
 from app.platform.time import utcnow
 from app.views.guards import requires
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
-TAB_DEFAULT = delivery.TAB_KEYS[0]
+TAB_DEFAULT = queries.DRIVER_TAB_KEYS[0]
 
 
 def driver_money(order) -> delivery.DriverMoney:
@@ -30,7 +30,7 @@ def driver_money(order) -> delivery.DriverMoney:
 def _driver_context():
     return {"staff_labels": STAFF_LABELS, "delivery_labels": DELIVERY_LABELS,
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
-            "count_cap": delivery.COUNT_CAP, "line_packs": delivery.line_packs,
+            "count_cap": paging.COUNT_CAP, "line_packs": delivery.line_packs,
             "driver_money": driver_money}
 
 
@@ -39,13 +39,13 @@ def _driver_context():
 def index():
     """My deliveries by tab (to load, out for delivery, delivered today, waiting)."""
     tab = request.args.get("tab", TAB_DEFAULT)
-    if tab not in delivery.TAB_KEYS:
+    if tab not in queries.DRIVER_TAB_KEYS:
         tab = TAB_DEFAULT
     before = ids.parse_cursor(request.args.get("before"))
-    rows, next_before = delivery.orders_page(current_user, tab, before)
-    return render_template("driver/index.html", staff=delivery.driver_of(current_user),
-                           tabs=delivery.TABS, current=tab, rows=rows,
-                           counts=delivery.tab_counts(current_user), paged=bool(before),
+    rows, next_before = queries.driver_orders(current_user, tab, before)
+    return render_template("driver/index.html", staff=scope.driver_of(current_user),
+                           tabs=queries.DRIVER_TABS, current=tab, rows=rows,
+                           counts=queries.driver_tab_counts(current_user), paged=bool(before),
                            next_url=url_for("driver.index", tab=tab, before=next_before)
                            if next_before else None)
 
@@ -54,7 +54,7 @@ def index():
 @requires(DRIVER_END)
 def loading():
     """拣货单: everything on the orders assigned to me, added up, printable."""
-    return render_template("driver/loading.html", staff=delivery.driver_of(current_user),
+    return render_template("driver/loading.html", staff=scope.driver_of(current_user),
                            load=delivery.loading_list(current_user), now=utcnow())
 
 

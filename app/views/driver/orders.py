@@ -15,6 +15,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.ordering import delivery, scope, workflow
 from app.ordering.lines import held_quantity
+from app.platform import maps
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import DRIVER_END
 from app.platform.uploads import thumb_key_of
@@ -37,7 +38,7 @@ def _order_page(order, status=200, failed="", form=None):
         can_photo=delivery.may_add_photos(order, current_user),
         mine=delivery.is_my_order(order, current_user),
         held=held_quantity, cash=delivery.driver_money(order, current_user),
-        map_url=delivery.map_url(address) if address else None,
+        map_url=maps.address_link(address) if address else None,
         max_photos=delivery.MAX_PHOTOS_PER_ORDER,
         door_open=failed == "complete" and any(
             (v or "").strip() for k, v in (form or {}).items() if k.startswith("refused_"))

@@ -16,7 +16,7 @@ from app.catalog.pricing import HIDDEN_TEXT
 from app.members import referral
 from app.members.models import StaffKind
 from app.members.staff import staff_of
-from app.ordering import sales
+from app.ordering import queries, scope
 from app.ordering.states import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -24,7 +24,7 @@ from app.ordering.states import (
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
-from app.platform import ids
+from app.platform import ids, paging
 from app.platform.security import SALES_END
 from app.views.guards import requires
 
@@ -36,7 +36,7 @@ def _sales_context():
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
             "ship_method_labels": SHIP_METHOD_LABELS, "page_url": page_url,
             "hidden_price_text": HIDDEN_TEXT,
-            "count_cap": sales.COUNT_CAP}
+            "count_cap": paging.COUNT_CAP}
 
 
 def page_url(number: int) -> str:
@@ -50,13 +50,13 @@ def page_url(number: int) -> str:
 def index():
     """Orders of my regions by tab, newest first, keyset-paginated (?before=<id>)."""
     tab = request.args.get("tab", "pending")
-    if tab not in sales.TAB_KEYS:
+    if tab not in queries.SALES_TAB_KEYS:
         tab = "pending"
-    rows, next_before = sales.orders_page(current_user, tab,
+    rows, next_before = queries.sales_orders(current_user, tab,
                                           ids.parse_cursor(request.args.get("before")))
-    return render_template("sales/index.html", staff=sales.salesman_of(current_user),
-                           tabs=sales.SALES_TABS, current=tab, rows=rows,
-                           next_before=next_before, counts=sales.tab_counts(current_user),
+    return render_template("sales/index.html", staff=scope.salesman_of(current_user),
+                           tabs=queries.SALES_TABS, current=tab, rows=rows,
+                           next_before=next_before, counts=queries.sales_tab_counts(current_user),
                            paged=bool(request.args.get("before")))
 
 

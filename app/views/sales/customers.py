@@ -3,7 +3,7 @@
 代客下单 works on THAT customer's server-side cart (cart.add_to_cart with the customer's
 account, prices of the customer's level) and submits through checkout.submit with the
 salesman as the actor, which records who placed it and notifies the customer. A member
-outside my regions is a 404 (sales.customer_for).
+outside my regions is a 404 (scope.customer_to_order_for).
 """
 
 import re
@@ -15,7 +15,8 @@ from flask_login import current_user
 
 from app.catalog import pricing, storefront
 from app.extensions import db
-from app.ordering import cart, checkout, sales, scope
+from app.ordering import cart, checkout, queries, scope
+from app.ordering import performance as figures
 from app.platform import ids
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
@@ -32,7 +33,7 @@ FREQUENT_PRODUCTS = 6
 @requires(SALES_END)
 def customers():
     q = (request.args.get("q") or "").strip()[:50]
-    rows, next_before = sales.customers_page(current_user, q,
+    rows, next_before = queries.customers(current_user, q,
                                              ids.parse_cursor(request.args.get("before")))
     return render_template("sales/customers.html", rows=rows, q=q, next_before=next_before,
                            paged=bool(request.args.get("before")),
@@ -41,7 +42,7 @@ def customers():
 
 def _customer(member_id):
     try:
-        return sales.customer_for(current_user, member_id)
+        return scope.customer_to_order_for(current_user, member_id)
     except NotFound:
         abort(404)
 
@@ -128,5 +129,5 @@ def order_for_submit(member_id):
 @requires(SALES_END)
 def performance():
     return render_template("sales/performance.html",
-                           figures=sales.performance(current_user),
-                           staff=sales.salesman_of(current_user))
+                           figures=figures.performance(current_user),
+                           staff=scope.salesman_of(current_user))

@@ -12,8 +12,9 @@ from flask_login import current_user
 
 from app.catalog import pricing, storefront
 from app.extensions import db
-from app.ordering import history, options, refunds, sales, scope, workflow
+from app.ordering import history, options, refunds, scope, workflow
 from app.ordering.lines import held_quantity
+from app.platform import maps
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
 from app.views.guards import requires
@@ -69,7 +70,7 @@ def _order_page(order, status=200, failed=None):
         options=options.options_for(order.member) if "edit" in actions else {},
         gift_q=gift_q, gifts=gifts, refund=refund,
         refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
-        map_url=sales.map_url(address) if address else None), status
+        map_url=maps.address_link(address) if address else None), status
 
 
 @bp.route("/orders/<order_no>")

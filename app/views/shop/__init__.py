@@ -121,7 +121,7 @@ def me():
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user),
                            unread=inbox.unread_count(current_user),
-                           order_counts=queries.tab_counts(current_user) if member else {})
+                           order_counts=queries.customer_tab_counts(current_user) if member else {})
 
 
 from app.views.shop import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)

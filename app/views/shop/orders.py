@@ -103,7 +103,7 @@ def orders():
                                                     ids.parse_cursor(request.args.get("before")))
     return render_template("shop/orders.html", tab="me", tabs=CUSTOMER_TABS, current=tab,
                            rows=rows, next_before=next_before,
-                           counts=queries.tab_counts(current_user))
+                           counts=queries.customer_tab_counts(current_user))
 
 
 def _my_order(order_no):
