@@ -20,6 +20,7 @@ from app.extensions import db
 from app.members.models import MemberLevel
 from app.platform import uploads
 from app.platform.errors import ValidationError
+from app.platform.transactions import atomic
 
 MAX_STOCK = 100_000_000
 MAX_PRICE = Decimal("9999999.99")
@@ -191,6 +192,7 @@ def set_shelf(products: list[Product], on_shelf: bool) -> int:
     return len(products)
 
 
+@atomic
 def add_images(product: Product, files) -> int:
     """Store uploaded images after the existing ones. All or nothing."""
     files = [f for f in files if f is not None and getattr(f, "filename", "")]
@@ -212,6 +214,7 @@ def add_images(product: Product, files) -> int:
     return len(stored)
 
 
+@atomic
 def move_image(product: Product, image_id: int, step: int) -> None:
     images = list(product.images)
     index = next((i for i, im in enumerate(images) if im.id == image_id), None)
@@ -226,6 +229,7 @@ def move_image(product: Product, image_id: int, step: int) -> None:
     db.session.commit()
 
 
+@atomic
 def remove_image(product: Product, image_id: int) -> None:
     image = next((im for im in product.images if im.id == image_id), None)
     if image is None:
@@ -268,6 +272,7 @@ def _decimal(value, field, places: int, maximum: Decimal, required=True) -> Deci
     return number
 
 
+@atomic
 def save_specs(product: Product, rows: list[dict], levels: list[MemberLevel]) -> None:
     """Replace a product's specs from the editor's rows; all rows valid or nothing saved.
 

@@ -21,6 +21,7 @@ from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.security import CUSTOMER
 from app.platform.settings import get_settings
 from app.platform.time import utcnow
+from app.platform.transactions import atomic
 
 REQUIRED_TEXT = {"shop_name": (_l("Shop name"), 100), "contact_name": (_l("Contact"), 64),
                  "address": (_l("Address"), 255)}
@@ -82,6 +83,7 @@ def needs_profile(user) -> bool:
     return member is not None and not is_complete(member)
 
 
+@atomic
 def save_profile(user, data: dict, shop_photo=None, licence_photo=None) -> Member:
     """Validate and save the profile, then (re)submit it for approval. All or nothing."""
     member = member_of(user)
@@ -146,6 +148,7 @@ def _has_file(f) -> bool:
 
 # ---- approval --------------------------------------------------------------------------
 
+@atomic
 def approve(member: Member, level_id, actor) -> Member:
     if member.status not in (MemberStatus.PENDING, MemberStatus.REJECTED):
         raise ValidationError(_l("Only members waiting for approval can be approved."),
@@ -167,6 +170,7 @@ def approve(member: Member, level_id, actor) -> Member:
     return member
 
 
+@atomic
 def reject(member: Member, reason: str, actor) -> Member:
     reason = (reason or "").strip()
     if not reason:

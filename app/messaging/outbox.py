@@ -20,6 +20,7 @@ from app.messaging.templates import get_template, provider_params, render
 from app.platform.accounts import can
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
+from app.platform.transactions import atomic
 
 DELIVER = "app.messaging.jobs.deliver_message"  # enqueued by path: jobs import this module
 FALLBACK_PHONE = "_sms_phone"  # a WeChat message's customer phone, for the SMS fallback
@@ -58,6 +59,7 @@ def outgoing_for(message: Message):
                     template_code=template.template_code, params=pairs, event=message.event)
 
 
+@atomic
 def retry_message(message: Message, actor, *, confirmed: bool = False) -> Message:
     """A person resends a failed or uncertain message (the only way an uncertain one is).
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.messaging.events import EVENTS, TEXT_PARAM
 from app.messaging.models import Channel, MessageTemplate
 from app.platform.errors import ValidationError
+from app.platform.transactions import atomic
 
 
 @dataclass
@@ -126,6 +127,7 @@ def _provider_fields(channel: str, template_code: str, param_map: str) -> tuple[
     return template_code or "", param_map or ""
 
 
+@atomic
 def save_template(event: str, channel: str, text: str, template_code: str, param_map: str,
                   actor) -> Template:
     template_code, param_map = _provider_fields(channel, template_code, param_map)
@@ -157,6 +159,7 @@ def provider_params(event: str, param_map: str, params: dict, text: str) -> list
     return [(var, values.get(param, "")) for var, param in parse_param_map(event, param_map)]
 
 
+@atomic
 def preview(event: str, channel: str, text: str, template_code: str, param_map: str) -> dict:
     """What the message looks like with sample values, and what the provider is sent."""
     template_code, param_map = _provider_fields(channel, template_code, param_map)

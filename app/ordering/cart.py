@@ -15,6 +15,7 @@ from app.catalog.models import Product, Spec
 from app.extensions import db
 from app.ordering.models import CartLine
 from app.platform.errors import PermissionDenied, ValidationError
+from app.platform.transactions import atomic
 
 MAX_QUANTITY = 1_000_000
 ADD_ATTEMPTS = 3
@@ -55,6 +56,7 @@ def check_quantity(spec: Spec, quantity: int) -> int:
     return quantity
 
 
+@atomic
 def add_to_cart(user, quantities: dict[int, object]) -> int:
     """Add {spec id: quantity in base units}; all valid or nothing added. Returns lines added."""
     access = pricing.price_access(user)

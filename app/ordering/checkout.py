@@ -29,6 +29,7 @@ from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.settings import get_settings
 from app.platform.time import SHANGHAI
+from app.platform.transactions import atomic
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -101,6 +102,7 @@ def cart_view(user, member: Member | None = None, lock: bool = False) -> CartVie
     return CartView(rows)
 
 
+@atomic
 def set_cart_quantity(user, line_id, raw) -> None:
     line = db.session.scalar(select(CartLine).where(CartLine.id == ids.parse_id(line_id),
                                                     CartLine.user_id == user.id))
@@ -123,6 +125,7 @@ def set_cart_quantity(user, line_id, raw) -> None:
                                  "or removed on another device."), "line") from None
 
 
+@atomic
 def remove_cart_line(user, line_id) -> None:
     db.session.execute(delete(CartLine).where(CartLine.id == ids.parse_id(line_id),
                                               CartLine.user_id == user.id))
@@ -174,6 +177,7 @@ def default_address_values(member: Member) -> dict:
 
 # ---- submit -------------------------------------------------------------------------
 
+@atomic
 def submit(customer, actor, data: dict) -> Order:
     """Turn the customer's cart into one pending order. `actor` is the customer, or a
     salesman ordering on the customer's behalf."""
@@ -273,6 +277,7 @@ def _text(value, size) -> str | None:
 
 # ---- repeat orders --------------------------------------------------------------------
 
+@atomic
 def reorder(user, order: Order) -> int:
     """"再来一单": put the order's lines back in the cart (changes show on the cart)."""
     quantities = {}

@@ -20,6 +20,7 @@ from app.ordering.models import DeliveryPhoto, Order
 from app.ordering.states import Pay, PaymentStatus, State
 from app.platform import uploads
 from app.platform.errors import PermissionDenied, ValidationError
+from app.platform.transactions import atomic
 
 MAX_PHOTOS_PER_ORDER = 20  # signed notes of one order; more is a mistake or abuse
 PHOTO_STATES = (State.ASSIGNED, State.DELIVERING)
@@ -138,6 +139,7 @@ def may_add_photos(order: Order, actor) -> bool:
     return is_my_order(order, actor) and order.state in PHOTO_STATES
 
 
+@atomic
 def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
     """Store photos of the signed delivery note of an order; all or nothing.
 

@@ -179,6 +179,26 @@ def allowed_actions(order, actor) -> list[str]:
             and POSSIBLE.get(a.name, lambda _o: True)(order)]
 
 
+# The back office's forms for these actions, in the order its order page offers them.
+BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
+                       "ready_for_pickup", "mark_collected", "mark_paid", "decide_refund",
+                       "close", "override")
+
+
+def back_office_actions(order, user) -> set[str]:
+    """What the back office's order page offers this person: the actions the order allows
+    them, kept to their back-office permissions (order actions, marking paid); of
+    assigning and changing a driver, only the one that fits the order's state."""
+    offered = set(allowed_actions(order, user)) & set(BACK_OFFICE_ACTIONS)
+    if not accounts.can(user, "can_order_action", "OrderListView"):
+        offered &= {"mark_paid"}
+    if not accounts.can(user, "can_mark_paid", "OrderListView"):
+        offered.discard("mark_paid")
+    if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in offered:
+        offered.discard("assign_driver")
+    return offered
+
+
 def apply(order, action_name: str, actor, **data):
     """Take one action on an order; all or nothing, in one transaction. A refused action
     (a DomainError) has rolled back everything, so the caller only shows the message."""

@@ -11,7 +11,6 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
-from app.extensions import db
 from app.platform.errors import DomainError
 
 
@@ -75,7 +74,6 @@ class PifaModelView(ModelView):
         try:
             return fn(*args)
         except DomainError as exc:
-            db.session.rollback()
             g.pifa_form_error = exc
             raise
 

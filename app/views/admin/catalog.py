@@ -621,7 +621,6 @@ class ProductView(AdminModelView):
             try:
                 count = catalog.add_images(product, request.files.getlist("images"))
             except DomainError as exc:
-                db.session.rollback()
                 flash(str(exc.message), "danger")
                 return self._render_images(product, 400)
             flash(ngettext("%(num)d image added.", "%(num)d images added.", count), "success")
@@ -649,7 +648,6 @@ class ProductView(AdminModelView):
         try:
             fn(product, *args)
         except DomainError as exc:
-            db.session.rollback()
             flash(str(exc.message), "danger")
             return self._render_images(product, 400)
         return redirect(url_for(f"{self.endpoint}.images", pk=product.id))
@@ -669,7 +667,6 @@ class ProductView(AdminModelView):
             try:
                 catalog.save_specs(product, rows, levels)
             except DomainError as exc:
-                db.session.rollback()
                 flash(str(exc.message), "danger")
                 return self._render_specs(product, rows, levels, units, 400)
             flash(_("Specs and prices saved."), "success")

@@ -80,7 +80,6 @@ class MemberView(PifaModelView):
                     flash(_("Rejected: %(shop)s. The member has been told the reason.",
                             shop=member.shop_name), "info")
             except DomainError as exc:
-                db.session.rollback()
                 flash(str(exc.message), "danger")
                 status = 400
             else:

@@ -185,7 +185,6 @@ class MessageLogView(BaseView):
             outbox.retry_message(message, current_user,
                                     confirmed=request.form.get("confirm") == "1")
         except DomainError as exc:
-            db.session.rollback()
             flash(str(exc.message), "danger")
         else:
             flash(_("Message #%(id)s is being sent again.", id=pk), "success")
@@ -243,7 +242,6 @@ class MessageTemplateView(BaseView):
                 preview = templates.preview(event, channel, form["text"],
                                             form["template_code"], form["param_map"])
             except DomainError as exc:
-                db.session.rollback()
                 error, status = exc, 400
         return self.render_template(
             "admin/message_template_edit.html",

@@ -51,12 +51,6 @@ STATE_STYLES = {State.PENDING: "danger", State.CONFIRMED: "warning", State.ASSIG
                 State.DELIVERING: "info", State.SHIPPED: "info",
                 State.READY_FOR_PICKUP: "info", State.DELIVERED: "success",
                 State.RECEIVED: "success", State.CLOSED: "default"}
-# Back-office forms for these actions, in the order they are offered on the order page.
-BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
-                       "ready_for_pickup", "mark_collected", "mark_paid", "decide_refund",
-                       "close", "override")
-
-
 def new_order_count() -> int:
     """Orders waiting for confirmation, for the menu badge: one COUNT per request, and
     only for people who may open the order list (0 for everyone else)."""
@@ -208,16 +202,9 @@ class OrderListView(PifaModelView):
     @has_access
     def show(self, pk):
         order = self._order(ids.parse_id(pk))
-        allowed = set(workflow.allowed_actions(order, current_user))
+        allowed = workflow.back_office_actions(order, current_user)
         sm = self.appbuilder.sm
-        allowed = {a for a in allowed if a in BACK_OFFICE_ACTIONS}
-        if not sm.has_access("can_order_action", "OrderListView"):
-            allowed &= {"mark_paid"}
-        if not sm.has_access("can_mark_paid", "OrderListView"):
-            allowed.discard("mark_paid")
         refund = refunds.waiting(order)
-        if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in allowed:
-            allowed.discard("assign_driver")
         drivers = workflow.drivers_for(order) if allowed & {"assign_driver",
                                                             "change_driver"} else []
         lines = {line.id: line for line in order.lines}
@@ -241,7 +228,6 @@ class OrderListView(PifaModelView):
         try:
             workflow.apply(order, action_name, current_user, **data)
         except DomainError as exc:
-            db.session.rollback()
             flash(str(exc.message), "danger")
         else:
             flash(done, "success")

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.extensions import db
 from app.ordering import delivery, scope, workflow
 from app.ordering.lines import held_quantity
 from app.platform import maps
@@ -59,7 +58,6 @@ def _refused(order, form) -> tuple[list[dict], str | None]:
 
 def _refuse(order_no, exc, failed):
     """A DomainError: nothing changed; flash it and show the page again."""
-    db.session.rollback()
     if isinstance(exc, NotFound):
         abort(404)
     flash(str(exc.message), "danger")
@@ -97,7 +95,6 @@ def photos(order_no):
                                              current_user)
     except DomainError as exc:
         if _wants_json():
-            db.session.rollback()
             if isinstance(exc, NotFound):
                 abort(404)
             return jsonify(ok=False, error=str(exc.message)), exc.status_code

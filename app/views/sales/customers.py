@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.catalog import pricing, storefront
-from app.extensions import db
 from app.ordering import cart, checkout, queries, scope
 from app.ordering import performance as figures
 from app.platform import ids
@@ -98,7 +97,6 @@ def order_for_cart(member_id):
             cart.add_to_cart(customer, quantities)
             flash(_("Added to the customer's cart."), "info")
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "danger")
         return _order_for_page(member, {"q": q}, status=exc.status_code)
     return redirect(url_for("sales.order_for", member_id=member.id, q=q or None,
@@ -115,7 +113,6 @@ def order_for_submit(member_id):
     try:
         order = checkout.submit(member.user, current_user, data)
     except DomainError as exc:
-        db.session.rollback()
         return _order_for_page(member, request.form.to_dict(), error=str(exc.message),
                                status=exc.status_code)
     flash(_("Order %(no)s placed for %(shop)s.", no=order.order_no,

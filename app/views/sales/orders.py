@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.catalog import pricing, storefront
-from app.extensions import db
 from app.ordering import history, options, refunds, scope, workflow
 from app.ordering.lines import held_quantity
 from app.platform import maps
@@ -93,7 +92,6 @@ def order_action(order_no, action):
     try:
         workflow.apply(found, action, current_user, **data)
     except DomainError as exc:
-        db.session.rollback()
         if isinstance(exc, NotFound):
             abort(404)
         flash(str(exc.message), "danger")

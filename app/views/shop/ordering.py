@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.catalog import storefront
-from app.extensions import db
 from app.ordering import cart
 from app.platform import ids
 from app.platform.errors import DomainError
@@ -37,9 +36,7 @@ def cart_add():
     quantities = _posted_quantities()
     try:
         cart.add_to_cart(current_user, quantities)
-    except DomainError as exc:
-        # Nothing from a refused add may reach the badge's count or a later commit.
-        db.session.rollback()
+    except DomainError as exc:  # add_to_cart left nothing behind (platform.transactions)
         card = storefront.product_detail(product_id, price_access()) if product_id else None
         if card is None:  # no product page to go back to (or it went off the shelf)
             return render_template("error.html", code=exc.status_code,

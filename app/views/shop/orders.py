@@ -7,9 +7,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.members import services as members
-from app.ordering import checkout, history, queries, scope, workflow
+from app.ordering import checkout, history, queries, returns, scope, workflow
 from app.ordering.lines import held_quantity
 from app.ordering.states import (
     CUSTOMER_LABELS,
@@ -51,7 +50,6 @@ def cart_update():
             checkout.set_cart_quantity(current_user, request.form.get("line_id"),
                                        request.form.get("quantity"))
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "danger")
     return redirect(url_for("shop.cart"))
 
@@ -84,7 +82,6 @@ def checkout_page():
     try:
         order = checkout.submit(current_user, current_user, data)
     except DomainError as exc:
-        db.session.rollback()
         return _checkout_page(request.form.to_dict(), error=str(exc.message),
                               status=exc.status_code)
     flash(_("Your order %(no)s has been submitted.", no=order.order_no), "info")
@@ -140,7 +137,6 @@ def order_action(order_no, action):
             abort(404)
         workflow.apply(found, action, current_user)
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "danger")
     else:
         flash(_("Order cancelled.") if action == "cancel" else _("Receipt confirmed."), "info")
@@ -153,22 +149,12 @@ def order_refund(order_no):
     found = _my_order(order_no)
     error = None
     if request.method == "POST":
-        lines = [{"line_id": line.id, "quantity": request.form.get(f"qty_{line.id}") or "0"}
-                 for line in found.lines]
-        from app.platform import uploads
-
-        stored = []
         try:
-            for photo in request.files.getlist("photos")[:6]:
-                if photo and photo.filename:
-                    folder = scope.order_folder(found.id, "refund")
-                    stored.append(uploads.save_image(photo, private=True, folder=folder).key)
-            workflow.apply(found, "request_refund", current_user,
-                           reason=request.form.get("reason"), lines=lines, photos=stored)
+            returns.request_refund(
+                found, current_user, request.form.get("reason"),
+                {line.id: request.form.get(f"qty_{line.id}") for line in found.lines},
+                request.files.getlist("photos"))
         except DomainError as exc:
-            db.session.rollback()
-            for key in stored:
-                uploads.delete_image(key)
             error = str(exc.message)
         else:
             flash(_("Your refund request has been sent to customer service."), "info")
