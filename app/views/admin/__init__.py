@@ -23,7 +23,6 @@ def register(appbuilder) -> None:
         CategoryView,
         MemberLevelView,
         PackUnitView,
-        ProductView,
         TagView,
     )
     from app.views.admin.content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
@@ -35,6 +34,7 @@ def register(appbuilder) -> None:
         OrderSettingsView,
         RegionFeeView,
     )
+    from app.views.admin.products import ProductView
     from app.views.admin.regions import RegionView, StaffProfileView
     from app.views.admin.settings import SettingsView
 

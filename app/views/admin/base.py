@@ -1,16 +1,26 @@
 """Shared pieces of the back-office model views."""
 
-from flask import g
+from functools import partial
+
+from flask import g, request
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime
+from flask_wtf.file import FileField
+from markupsafe import Markup
+from sqlalchemy import Boolean, DateTime, func, select
 from sqlalchemy import inspect as sa_inspect
-from wtforms import BooleanField
+from wtforms import BooleanField, widgets
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
+from app.content.services import sanitize_html
+from app.extensions import db
+from app.platform import uploads
 from app.platform.errors import DomainError
 
 
@@ -58,6 +68,13 @@ class PifaModelView(ModelView):
         self.formatters_columns = {**auto, **(self.formatters_columns or {})}
 
     def _init_forms(self):
+        # FAB applies description_columns only to the fields it generates; extra fields
+        # (selects with readable labels, uploads, checkboxes) would lose their help text.
+        descriptions = self.description_columns or {}
+        for fields in (self.add_form_extra_fields, self.edit_form_extra_fields):
+            for name, field in (fields or {}).items():
+                if name in descriptions and "description" not in field.kwargs:
+                    field.kwargs["description"] = descriptions[name]
         super()._init_forms()
         # FAB gives every NOT NULL column InputRequired, so a Boolean column could only be
         # saved ticked; a checkbox must be allowed to stay unticked.
@@ -110,3 +127,159 @@ class PifaModelView(ModelView):
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title,
                                     widgets=widgets, related_views=self._related_views)
+
+
+# ---- shared pieces of the model views ------------------------------------------------
+
+IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
+IMAGE_HELP = _l("JPEG, PNG or WebP.")
+KEEP_IMAGE_HELP = _l("Leave the field empty to keep the current image.")
+HTML_HELP = _l("HTML is allowed (paragraphs, headings, lists, links, images, tables); "
+               "scripts, styles and event attributes are removed when saving.")
+
+
+class PifaInterface(SQLAInterface):
+    """SQLAInterface with columns computed by the view: {name: function(item)}.
+
+    Computed columns can be listed and shown; they cannot be sorted (an order on one
+    falls back to the view's default order).
+    """
+
+    def __init__(self, obj, computed=None, session=None):
+        super().__init__(obj, session=session)
+        self.computed = dict(computed or {})
+
+    def _get_attr_value(self, item, col):
+        if col in self.computed:
+            return self.computed[col](item)
+        return SQLAInterface._get_attr_value(item, col)
+
+    def query(self, filters=None, order_column="", order_direction="", *args, **kwargs):
+        if order_column in self.computed:
+            order_column, order_direction = "", ""
+        return super().query(filters, order_column, order_direction, *args, **kwargs)
+
+
+class TallTextArea(widgets.TextArea):
+    """A Bootstrap textarea with room for a few paragraphs."""
+
+    def __init__(self, rows=10):
+        self.rows = rows
+
+    def __call__(self, field, **kwargs):
+        kwargs["class"] = "form-control"
+        kwargs.setdefault("rows", self.rows)
+        return super().__call__(field, **kwargs)
+
+
+def image_field(label):
+    return FileField(label, description=IMAGE_HELP, render_kw={"accept": IMAGE_ACCEPT})
+
+
+def relation_select(label, model, *order_by, blank=None):
+    """A many-to-one select (Select2) whose empty choice says so."""
+    return QuerySelectField(
+        label, query_func=lambda: db.session.scalars(select(model).order_by(*order_by)).all(),
+        get_pk_func=lambda obj: obj.id, allow_blank=blank is not None,
+        blank_text=blank if blank is not None else "",
+        widget=Select2Widget())
+
+
+def flag(label, default=True):
+    """A checkbox that may be left unticked.
+
+    FAB gives every NOT NULL column InputRequired, which a Boolean column can then
+    only pass when ticked; this field replaces the generated one.
+    """
+    return BooleanField(label, default=default)
+
+
+def thumb(key, height=48):
+    """An <img> of an uploaded image's thumbnail, or a dash."""
+    if not key:
+        return "—"
+    src = "/media/" + uploads.thumb_key_of(key)
+    return Markup('<img src="{}" alt="" style="max-height:{}px;max-width:{}px;'
+                  'border:1px solid #ddd;border-radius:3px">').format(src, height, height * 2)
+
+
+def count_by(column):
+    """{value: number of rows} for a foreign-key column, counted once per request."""
+    cache = g.setdefault("pifa_admin_counts", {})
+    key = str(column)
+    if key not in cache:
+        cache[key] = dict(db.session.execute(
+            select(column, func.count()).group_by(column)).all())
+    return cache[key]
+
+
+class ImageUploadMixin:
+    """Extra upload fields stored by uploads.save_image: {form field: (column, folder)}.
+
+    Call `_store_images(item)` last in pre_add/pre_update, after validation, so that a
+    refused row leaves no file behind. A refused upload raises the service's message.
+    The image a new upload replaces is deleted once the row is saved.
+    """
+
+    image_fields: dict = {}
+
+    def _store_images(self, item):
+        stored = []
+        try:
+            for field, (column, folder) in self.image_fields.items():
+                upload = request.files.get(field)
+                if upload is None or not upload.filename:
+                    continue
+                image = self._call(partial(uploads.save_image, upload, folder=folder))
+                stored.append(image.key)
+                old = getattr(item, column)
+                setattr(item, column, image.key)
+                if old:
+                    g.setdefault("pifa_replaced_images", []).append(old)
+        except DomainError:
+            for key in stored:
+                uploads.delete_image(key)
+            g.pop("pifa_replaced_images", None)
+            raise
+
+    def _drop_replaced_images(self):
+        for key in g.pop("pifa_replaced_images", []):
+            uploads.delete_image(key)
+
+    def _remember_images_of(self, item):
+        """Before a delete: the files to remove once the row is gone."""
+        g.pifa_deleted_images = [getattr(item, column)
+                                 for column, _folder in self.image_fields.values()]
+
+    def prefill_form(self, form, pk):
+        """On the edit page, show the current image above its upload field."""
+        item = self.datamodel.get(pk)
+        for field, (column, _folder) in self.image_fields.items():
+            key = getattr(item, column, None) if item is not None else None
+            if key and field in form:
+                form[field].description = Markup("{}<br>{} {}").format(
+                    thumb(key, 80), IMAGE_HELP, KEEP_IMAGE_HELP)
+
+    def post_add(self, item):
+        self._drop_replaced_images()
+
+    def post_update(self, item):
+        self._drop_replaced_images()
+
+    def pre_delete(self, item):
+        self._remember_images_of(item)
+
+    def post_delete(self, item):
+        for key in g.pop("pifa_deleted_images", []):
+            uploads.delete_image(key)
+
+
+def safe_html(html):
+    """Stored rich text, cleaned once more on the way out (it was cleaned when saved)."""
+    return Markup(sanitize_html(html)) if html else "—"  # noqa: S704 - nh3-cleaned
+
+
+def yes_no_icon(value):
+    if value:
+        return Markup('<span class="label label-success">{}</span>').format(_("Yes"))
+    return Markup('<span class="label label-default">{}</span>').format(_("No"))

@@ -17,13 +17,12 @@ from app.content import services as content
 from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.extensions import db
 from app.platform import uploads
-from app.views.admin.catalog import (
+from app.views.admin.base import (
     HTML_HELP,
-    AdminModelView,
     ImageUploadMixin,
     PifaInterface,
+    PifaModelView,
     TallTextArea,
-    category_select,
     count_by,
     flag,
     image_field,
@@ -32,6 +31,7 @@ from app.views.admin.catalog import (
     thumb,
     yes_no_icon,
 )
+from app.views.admin.catalog import category_select
 
 BLOCK_KINDS = [(BlockKind.BANNER, _l("Banner carousel")),
                (BlockKind.ICON_NAV, _l("Icon navigation")),
@@ -70,7 +70,7 @@ def _block_source(block):
     return "—"
 
 
-class HomeBlockItemView(ImageUploadMixin, AdminModelView):
+class HomeBlockItemView(ImageUploadMixin, PifaModelView):
     """The slides of a banner carousel and the icons of an icon navigation."""
 
     route_base = "/admin/home-block-items"
@@ -115,7 +115,7 @@ class HomeBlockItemView(ImageUploadMixin, AdminModelView):
         self._check(item)
 
 
-class HomeBlockView(AdminModelView):
+class HomeBlockView(PifaModelView):
     route_base = "/admin/home-blocks"
     noun = _l("Home decoration")
     datamodel = PifaInterface(HomeBlock, computed={
@@ -184,7 +184,7 @@ class HomeBlockView(AdminModelView):
 
 # ---- articles --------------------------------------------------------------------------
 
-class ArticleView(ImageUploadMixin, AdminModelView):
+class ArticleView(ImageUploadMixin, PifaModelView):
     route_base = "/admin/articles"
     noun = _l("Articles")
     datamodel = PifaInterface(Article, computed={
@@ -234,7 +234,7 @@ class ArticleView(ImageUploadMixin, AdminModelView):
 
 # ---- stores ------------------------------------------------------------------------------
 
-class StoreView(AdminModelView):
+class StoreView(PifaModelView):
     route_base = "/admin/stores"
     noun = _l("Stores")
     datamodel = PifaInterface(Store)
