@@ -1,10 +1,14 @@
 """Application factory."""
 
 import os
+from importlib import import_module
 
 from flask import Flask
+from sqlalchemy import event
 
 from app.extensions import csrf, db, migrate
+from app.platform.ids import IdConverter
+from app.platform.requests import PifaRequest
 
 
 class ConfigError(RuntimeError):
@@ -63,8 +67,6 @@ def _sqlite_foreign_keys(engine) -> None:
     """SQLite enforces foreign keys (ON DELETE rules included) only when asked to."""
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
-
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
@@ -79,8 +81,6 @@ MODEL_MODULES = ("app.platform.models", "app.members.models", "app.catalog.model
 
 
 def _import_models() -> None:
-    from importlib import import_module
-
     for name in MODEL_MODULES:
         import_module(name)
 
@@ -92,14 +92,13 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance))
     _load_config(app, config)
 
-    from app.platform.ids import IdConverter
-    from app.platform.requests import PifaRequest
-
     # Before any route is added: every <int:...> is an id the database can hold.
     app.url_map.converters["int"] = IdConverter
     app.request_class = PifaRequest
 
     _import_models()
+    # Imported once the models are loaded, not at the top: every module of the app loads
+    # this package first, and importing the views from here would load all of them.
     from app.jobs import init_jobs
     from app.platform.security import PifaAppBuilder
     from app.views import register_blueprints, register_views

@@ -5,6 +5,17 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from rq import SimpleWorker, Worker
+from rq.logutils import setup_loghandlers
+
+from app.demo.seed import seed_demo
+from app.extensions import db
+from app.jobs import get_queue, set_worker_app
+from app.jobs.periodic import run_due
+from app.jobs.scheduler import worker_scheduler
+from app.platform import accounts
+from app.platform.errors import DomainError
+from app.platform.security import ADMIN, sync_roles
 
 pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
 
@@ -12,9 +23,6 @@ pifa_cli = AppGroup("pifa", help="Pifa maintenance commands.")
 @pifa_cli.command("sync-roles")
 def sync_roles_command():
     """Create the roles and permissions declared in app/platform/security.py (idempotent)."""
-    from app.extensions import db
-    from app.platform.security import sync_roles
-
     counts = sync_roles(current_app.appbuilder)
     db.session.commit()
     for role, n in counts.items():
@@ -24,8 +32,6 @@ def sync_roles_command():
 @pifa_cli.command("seed-demo")
 def seed_demo_command():
     """Load the demo distributor (idempotent: a second run changes nothing)."""
-    from app.demo.seed import seed_demo
-
     created = seed_demo()
     click.echo(f"demo data: {created} new rows" if created else "demo data: already loaded")
 
@@ -36,11 +42,6 @@ def seed_demo_command():
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin_command(mobile, name, password):
     """Create an Admin account signed in by its mobile number."""
-    from app.extensions import db
-    from app.platform import accounts
-    from app.platform.errors import DomainError
-    from app.platform.security import ADMIN
-
     try:
         accounts.create_account(mobile, name, password, [ADMIN])
     except DomainError as exc:
@@ -54,8 +55,6 @@ def create_admin_command(mobile, name, password):
 @click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
 def periodic_command(loop, interval):
     """Run the periodic tasks (outbox sweep, ...): once, or forever with --loop."""
-    from app.jobs.periodic import run_due
-
     while True:
         for name, result in run_due(force=not loop).items():
             click.echo(f"{name}: {result}")
@@ -75,11 +74,6 @@ def worker_command(burst, fork):
     With its scheduler, a thread of this process (app/jobs/scheduler.py): delayed message
     retries (backoff) are moved to the queue when due, by one worker at a time.
     """
-    from rq import SimpleWorker, Worker
-    from rq.logutils import setup_loghandlers
-
-    from app.jobs import get_queue, set_worker_app
-    from app.jobs.scheduler import worker_scheduler
 
     queue = get_queue()
     if queue is None:

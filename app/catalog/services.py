@@ -17,9 +17,11 @@ from app.catalog.models import (
     Spec,
 )
 from app.extensions import db
-from app.members.models import MemberLevel
+from app.members.models import Member, MemberLevel
 from app.platform import uploads
 from app.platform.errors import ValidationError
+from app.platform.html import sanitize_html
+from app.platform.models import ShopSettings
 from app.platform.transactions import atomic
 
 MAX_STOCK = 100_000_000
@@ -120,9 +122,6 @@ def validate_member_level(level: MemberLevel) -> None:
 
 
 def check_member_level_deletable(level: MemberLevel) -> None:
-    from app.members.models import Member
-    from app.platform.models import ShopSettings
-
     members = db.session.scalar(select(func.count(Member.id)).where(Member.level_id == level.id))
     default = db.session.scalar(select(ShopSettings.id).where(
         ShopSettings.default_level_id == level.id))
@@ -168,8 +167,6 @@ def check_pack_unit_deletable(unit: PackUnit) -> None:
 
 def save_product(product: Product) -> None:
     """Validate a product's own fields and refresh what is derived from them."""
-    from app.content.services import sanitize_html
-
     product.name = (product.name or "").strip()
     if not product.name:
         raise ValidationError(_l("Please enter the product's name."), "name")

@@ -1,9 +1,8 @@
-"""Articles, stores and home-page blocks: validation, HTML sanitising, the store list and
-published articles."""
+"""Articles, stores and home-page blocks: validation, the store list and published
+articles."""
 
 from decimal import Decimal, InvalidOperation
 
-import nh3
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -11,20 +10,8 @@ from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, Store
 from app.extensions import db
 from app.platform import maps
 from app.platform.errors import ValidationError
+from app.platform.html import sanitize_html
 from app.platform.paging import Page, paged
-
-ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "s", "h2", "h3", "h4", "ul", "ol",
-                "li", "blockquote", "a", "img", "span", "div", "table", "thead", "tbody", "tr",
-                "th", "td", "hr"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"},
-                      "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
-
-
-def sanitize_html(html: str | None) -> str:
-    """Keep formatting, drop scripts, event handlers, styles and javascript: URLs."""
-    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto", "tel"},
-                     link_rel="noopener noreferrer nofollow")
 
 
 def _required(value, message, field):

@@ -13,6 +13,7 @@ orders used to save, one per order, become one per customer.
 """
 
 import io
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -61,8 +62,16 @@ from app.demo.data import (
 from app.extensions import db
 from app.members import staff
 from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
-from app.ordering import checkout, scope
+from app.ordering import cart, checkout, scope, workflow
+from app.ordering.models import (
+    DeliveryPhoto,
+    FreightTemplate,
+    Order,
+    OrderLine,
+    RegionDeliveryFee,
+)
 from app.platform import accounts, uploads
+from app.platform.html import sanitize_html
 from app.platform.models import ShopSettings
 from app.platform.security import CUSTOMER
 from app.platform.time import utcnow
@@ -256,8 +265,6 @@ def _repair_packs(created) -> None:
     pack, so of the new one too) and take the new packing, so that the loading list and
     the delivery note count the same packs as the shop.
     """
-    from app.ordering.models import OrderLine
-
     for old, key in LEGACY_PACKS.items():
         unit = _pack_of(old)
         if unit is None:
@@ -307,7 +314,7 @@ def _seed_products(categories, brands, tags, packs, levels, created) -> None:
             name=name, item_no=item_no, brand=brands[brand], category=category,
             tags=[tags[t] for t in tag_names], on_shelf=not extra.get("off"),
             sort_order=number * 10,
-            description=content.sanitize_html(extra["desc"]) if extra.get("desc") else None)
+            description=sanitize_html(extra["desc"]) if extra.get("desc") else None)
         colour = demo_images.colour_for(leaf)
         for position in range(1 + number % 3):  # 1 to 3 pictures, the first is the cover
             key = _store_png(demo_images.product_image(item_no, SHAPE_OF[leaf], colour,
@@ -388,8 +395,6 @@ def _seed_content(categories, tags, created) -> None:
 
 
 def _seed_delivery(created) -> None:
-    from app.ordering.models import FreightTemplate, RegionDeliveryFee
-
     for name, fee, free_above in REGION_FEES:
         region = _one(Region, name=name)
         if db.session.get(RegionDeliveryFee, region.id) is None:
@@ -428,12 +433,6 @@ def _seed_addresses(created) -> None:
 def _seed_orders(created) -> None:
     """Orders in every state across the three regions, made through the real services
     (cart, checkout, workflow), so their history and messages are real too."""
-    import uuid
-
-    from app.catalog.models import Product
-    from app.ordering import cart, workflow
-    from app.ordering.models import DeliveryPhoto, Order
-
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return  # loaded before
     user = accounts.find_account

@@ -11,7 +11,9 @@ session of its own and sees exactly what was committed.
 import logging
 import os
 
-from flask import current_app
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
@@ -43,8 +45,6 @@ def enqueue(fn, *args) -> None:
 
 def redis_connection(app=None):
     """The app's Redis client (one connection pool per app and process), or None."""
-    from redis import Redis
-
     app = app or current_app
     url = app.config.get("REDIS_URL")
     if not url:
@@ -57,8 +57,6 @@ def redis_connection(app=None):
 
 
 def get_queue(app=None):
-    from rq import Queue
-
     app = app or current_app
     conn = redis_connection(app)
     return Queue(app.config["RQ_QUEUE"], connection=conn) if conn else None
@@ -89,11 +87,10 @@ def run_job(path: str, *args):
     global _worker_app, _engine_pid
     app = _worker_app
     if app is None:
-        from flask import has_app_context
-
         if has_app_context():
             app = current_app._get_current_object()
         else:
+            # A worker process builds its app here; app/__init__.py imports this module.
             from app import create_app
 
             app = create_app()

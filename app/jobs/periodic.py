@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from flask import current_app
 from werkzeug.utils import import_string
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -46,8 +48,6 @@ def run_due(tasks=None, now=None, force=False) -> dict[str, object]:
         except Exception as exc:
             log.exception("periodic task %s failed", task.name)
             results[task.name] = exc
-            from app.extensions import db
-
             db.session.rollback()
     current_app.logger.debug("periodic: %s", results)
     return results

@@ -7,6 +7,12 @@ raises. Redis unreachable (or any other failure while reading) gives a state wit
 
 import logging
 
+from flask import current_app
+from rq import Queue, Worker
+from rq.job import Job
+
+from app.jobs import redis_connection
+
 log = logging.getLogger(__name__)
 
 FAILED_SHOWN = 10  # the most recent failed jobs listed
@@ -20,9 +26,6 @@ def queue_state(app=None, failed_limit: int = FAILED_SHOWN) -> dict:
     {"configured": True, "reachable": bool, "error": str | None, "queue": {...},
      "failed_jobs": [...], "workers": [...]}.
     """
-    from flask import current_app
-
-    from app.jobs import redis_connection
 
     app = app or current_app
     queue_name = app.config.get("RQ_QUEUE") or "default"
@@ -43,9 +46,6 @@ def queue_state(app=None, failed_limit: int = FAILED_SHOWN) -> dict:
 
 def read_queue(connection, queue_name: str, failed_limit: int = FAILED_SHOWN) -> dict:
     """Counts of one queue, its latest failed jobs and its workers (may raise)."""
-    from rq import Queue, Worker
-    from rq.job import Job
-
     connection.ping()
     queue = Queue(queue_name, connection=connection)
     failed = queue.failed_job_registry

@@ -2,6 +2,8 @@
 verification codes) and the staff (salesmen, drivers) who serve the business regions."""
 
 from flask_appbuilder import Model
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -80,13 +82,9 @@ class Member(Model):
         return self.shop_name or self.phone or f"#{self.id}"
 
     def account_state(self):
-        from flask_babel import lazy_gettext as _l
-
         return _l("Enabled") if self.user.active else _l("Disabled")
 
     def status_label(self):
-        from flask_babel import lazy_gettext as _l
-
         labels = {MemberStatus.INCOMPLETE: _l("Profile incomplete"),
                   MemberStatus.PENDING: _l("Pending approval"),
                   MemberStatus.APPROVED: _l("Approved"),
@@ -175,14 +173,10 @@ class StaffProfile(Model):
         return self.name
 
     def kind_label(self):
-        from flask_babel import lazy_gettext as _l
-
         labels = {StaffKind.SALESMAN: _l("Salesman"), StaffKind.DRIVER: _l("Driver")}
         return labels.get(self.kind, self.kind)
 
     def region_names(self):
-        from flask_babel import gettext
-
         # TRANSLATORS: separator between names in a list (Chinese uses 、)
         return gettext(", ").join(r.name for r in self.regions)
 

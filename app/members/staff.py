@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.members.models import Region, StaffKind, StaffProfile
+from app.members.models import Member, Region, StaffKind, StaffProfile
 from app.platform import accounts
 from app.platform.errors import ValidationError
 from app.platform.security import DRIVER, SALESMAN
@@ -100,8 +100,6 @@ def salesmen_of_region(region_id: int) -> list[StaffProfile]:
 
 
 def check_region_deletable(region: Region) -> None:
-    from app.members.models import Member
-
     in_use = db.session.scalar(select(func.count(Member.id)).where(Member.region_id == region.id))
     if in_use or region.staff:
         raise ValidationError(
@@ -109,8 +107,6 @@ def check_region_deletable(region: Region) -> None:
 
 
 def check_staff_deletable(profile: StaffProfile) -> None:
-    from app.members.models import Member
-
     customers = db.session.scalar(
         select(func.count(Member.id)).where(Member.own_salesman_id == profile.id))
     if customers:

@@ -5,6 +5,7 @@ delivered by a job after commit (app/messaging/jobs.py).
 """
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Column,
@@ -79,8 +80,6 @@ class Message(Model):
     user = relationship("User")
 
     def status_label(self):
-        from flask_babel import lazy_gettext as _l
-
         labels = {MessageStatus.PENDING: _l("Pending"), MessageStatus.SENDING: _l("Sending"),
                   MessageStatus.SENT: _l("Sent"),
                   MessageStatus.LOGGED: _l("Logged, not sent"),

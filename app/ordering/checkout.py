@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +24,7 @@ from app.extensions import db
 from app.members.models import Member
 from app.ordering import cart, freight, lines, options, workflow
 from app.ordering.lines import recompute_totals, take_stock
-from app.ordering.models import Address, CartLine, Order
+from app.ordering.models import Address, CartLine, Order, OrderLine
 from app.ordering.states import Delivery, PaymentStatus, State
 from app.platform import accounts, ids
 from app.platform.errors import PermissionDenied, ValidationError
@@ -163,8 +164,6 @@ def save_address(user, data: dict, make_default=False) -> Address:
 def default_address_values(member: Member) -> dict:
     """A first address from the profile: the region's city, and the profile's address
     (without a leading province or city it already names) as the street."""
-    from flask import current_app
-
     province = current_app.config["DEFAULT_PROVINCE"]  # editable on the form
     city = (member.region.name + "市") if member.region else ""
     street = member.address or ""
@@ -311,9 +310,6 @@ def reorder(user, order: Order) -> int:
 
 def frequent_specs(user, limit=12) -> list[tuple[Product, Spec, int]]:
     """常购清单: the specs this member orders most, with how many times."""
-    from sqlalchemy import func
-
-    from app.ordering.models import OrderLine
 
     rows = db.session.execute(
         select(OrderLine.spec_id, func.count(OrderLine.id).label("n"))

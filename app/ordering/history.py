@@ -21,6 +21,7 @@ from app.ordering.states import (
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
+from app.ordering.workflow import TABLE
 
 CUSTOMER, STAFF = "customer", "staff"
 
@@ -55,8 +56,6 @@ class Entry:
 
 def history(order, audience: str) -> list[Entry]:
     """Entries oldest first; the customer's only those meant for them."""
-    from app.ordering.workflow import TABLE
-
     entries = []
     for event in order.events:
         if audience == CUSTOMER and not event.customer_visible:

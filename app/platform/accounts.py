@@ -4,6 +4,7 @@ import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.platform import sessions
@@ -56,8 +57,6 @@ def validate_password(password: str | None) -> str:
 
 def hash_password(password: str) -> str:
     """werkzeug's scrypt by default; tests set a cheap method (PASSWORD_HASH_METHOD)."""
-    from werkzeug.security import generate_password_hash
-
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

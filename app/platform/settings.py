@@ -76,9 +76,9 @@ def update_settings(data: dict, logo=None, cs_qr=None, remove_logo=False,
             "auto_receive_days")
     level_id = str(data.get("default_level_id") or "").strip()
     if level_id:
-        from app.members.models import MemberLevel
-
-        level = db.session.get(MemberLevel, ids.parse_id(level_id) or 0)
+        # The level's model through the relationship: the platform imports no domain.
+        level_model = ShopSettings.default_level.property.mapper.class_
+        level = db.session.get(level_model, ids.parse_id(level_id) or 0)
         if level is None:
             raise ValidationError(_l("Please choose a member level."), "default_level_id")
     values = {

@@ -2,7 +2,8 @@
 
 import contextlib
 
-from flask import flash, redirect, render_template, request
+from flask import abort, current_app, flash, g, render_template, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -10,39 +11,33 @@ from app.members.models import MemberStatus
 from app.ordering.states import REFUND_LABELS, Delivery, Pay, PaymentStatus, RefundStatus, State
 from app.platform.errors import DomainError
 from app.platform.settings import get_settings, settings_without_database
+from app.platform.uploads import thumb_key_of
+from app.views.admin import register
+from app.views.admin.params import check_fab_request
+from app.views.auth import bp as auth_bp
+from app.views.driver import bp as driver_bp
+from app.views.health import bp as health_bp
+from app.views.media import bp as media_bp
+from app.views.member import bp as member_bp
+from app.views.sales import bp as sales_bp
+from app.views.shop import bp as shop_bp
 
 
 def register_views(appbuilder) -> None:
-    from app.views.admin import register
-
     register(appbuilder)
 
 
 def register_blueprints(app) -> None:
-    from app.views.auth import bp as auth_bp
-    from app.views.driver import bp as driver_bp
-    from app.views.health import bp as health_bp
-    from app.views.media import bp as media_bp
-    from app.views.member import bp as member_bp
-    from app.views.sales import bp as sales_bp
-    from app.views.shop import bp as shop_bp
-
     for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
         app.register_blueprint(bp)
 
-    from app.views.admin.params import check_fab_request
-
     app.before_request(check_fab_request)
-
-    from app.platform.uploads import thumb_key_of
 
     app.add_template_filter(thumb_key_of, "thumb")
     app.add_template_filter(_localtime, "localtime")
 
     @app.context_processor
     def _mobile_context():
-        from flask_babel import get_locale
-
         return {"shop": get_settings(), "endpoint_url": endpoint_url,
                 "locale": str(get_locale() or "zh"), **NAMES}
 
@@ -69,8 +64,6 @@ def register_blueprints(app) -> None:
             for repeated in source.listvalues():  # every value of a repeated name too
                 values += repeated
         if any("\x00" in value for value in values if isinstance(value, str)):
-            from flask import abort
-
             abort(400)
 
     @app.before_request
@@ -78,8 +71,6 @@ def register_blueprints(app) -> None:
         # We keep no FAB file columns; FAB's /download/<name> routes would crash on any
         # name, so they do not exist here.
         if request.endpoint and request.endpoint.endswith(".download"):
-            from flask import abort
-
             abort(404)
 
 
@@ -91,15 +82,11 @@ NAMES = {"State": State, "Pay": Pay, "Delivery": Delivery, "PaymentStatus": Paym
 
 def _localtime(value, fmt="yyyy-MM-dd HH:mm"):
     """UTC from the database, shown in Asia/Shanghai."""
-    from flask_babel import format_datetime
-
     return format_datetime(value, fmt) if value else ""
 
 
 def endpoint_url(endpoint: str) -> str | None:
     """URL of an endpoint, or None while the page does not exist yet."""
-    from flask import current_app, url_for
-
     if endpoint not in current_app.view_functions:
         return None
     return url_for(endpoint)
@@ -127,20 +114,8 @@ def _render_error(code: int, message: str):
     """An error page that needs nothing from the database: the request's transaction is
     rolled back first (it may be what failed), and the page shows the settings this
     process read last instead of querying them."""
-    from flask import g
-
     # A dead connection cannot even roll back; the pool replaces it on the next request.
     with contextlib.suppress(Exception):
         db.session.rollback()
     g.pifa_settings = settings_without_database()
     return render_template("error.html", code=code, message=message), code
-
-
-def login_redirect():
-    return redirect("/auth/login?next=" + _quote(request.full_path.rstrip("?")))
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")

@@ -1,8 +1,9 @@
 """Access guards for the mobile blueprints (the back office uses FAB's @has_access)."""
 
 import functools
+from urllib.parse import quote
 
-from flask import abort
+from flask import abort, redirect, request
 from flask_login import current_user
 
 from app.platform import accounts
@@ -16,8 +17,6 @@ def requires(view_name: str, permission: str = ACCESS):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                from app.views import login_redirect
-
                 return login_redirect()
             if not accounts.can(current_user, permission, view_name):
                 abort(403)
@@ -32,9 +31,11 @@ def signed_in(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            from app.views import login_redirect
-
             return login_redirect()
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def login_redirect():
+    return redirect("/auth/login?next=" + quote(request.full_path.rstrip("?"), safe="/"))

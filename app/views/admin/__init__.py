@@ -2,7 +2,27 @@
 
 from flask_babel import lazy_gettext as _l
 
-# Menu categories in the order they appear. Later issues add 商品, 订单 and 应用.
+from app.views.admin.catalog import (
+    BrandView,
+    CategoryView,
+    MemberLevelView,
+    PackUnitView,
+    TagView,
+)
+from app.views.admin.content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
+from app.views.admin.members import MemberView
+from app.views.admin.messages import MessageLogView, MessageTemplateView, QueueStateView
+from app.views.admin.order_settings import (
+    FreightTemplateView,
+    OrderSettingsView,
+    RegionFeeView,
+)
+from app.views.admin.orders import OrderListView
+from app.views.admin.products import ProductView
+from app.views.admin.regions import RegionView, StaffProfileView
+from app.views.admin.settings import SettingsView
+
+# Menu categories in the order they appear.
 CATALOG = ("Catalog", _l("Catalog"))
 MEMBERS = ("Members", _l("Members"))
 ORDERS = ("Orders", _l("Orders"))
@@ -18,26 +38,6 @@ def add(appbuilder, view, name, label, category, icon=None):
 
 
 def register(appbuilder) -> None:
-    from app.views.admin.catalog import (
-        BrandView,
-        CategoryView,
-        MemberLevelView,
-        PackUnitView,
-        TagView,
-    )
-    from app.views.admin.content import ArticleView, HomeBlockItemView, HomeBlockView, StoreView
-    from app.views.admin.members import MemberView
-    from app.views.admin.messages import MessageLogView, MessageTemplateView, QueueStateView
-    from app.views.admin.ordering import (
-        FreightTemplateView,
-        OrderListView,
-        OrderSettingsView,
-        RegionFeeView,
-    )
-    from app.views.admin.products import ProductView
-    from app.views.admin.regions import RegionView, StaffProfileView
-    from app.views.admin.settings import SettingsView
-
     add(appbuilder, ProductView, "Products", _l("Products"), CATALOG, "fa-cube")
     add(appbuilder, CategoryView, "Categories", _l("Categories"), CATALOG, "fa-sitemap")
     add(appbuilder, BrandView, "Brands", _l("Brands"), CATALOG, "fa-copyright")

@@ -18,10 +18,10 @@ from wtforms import BooleanField, widgets
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
-from app.content.services import sanitize_html
 from app.extensions import db
 from app.platform import uploads
 from app.platform.errors import DomainError
+from app.platform.html import sanitize_html
 
 
 def show_datetime(value):

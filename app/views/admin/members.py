@@ -8,6 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -121,6 +122,4 @@ class MemberView(PifaModelView):
 
     @staticmethod
     def _actor():
-        from flask_login import current_user
-
         return current_user

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.members import services as members
 from app.members.models import Member
 from app.messaging import inbox
-from app.ordering import cart
+from app.ordering import cart, queries
 from app.platform import accounts, ids, uploads
 from app.platform.errors import ValidationError
 from app.views.guards import signed_in
@@ -115,8 +115,6 @@ def packing(unit) -> str:
 @signed_in
 def me():
     member = db.session.scalar(select(Member).where(Member.user_id == current_user.id))
-    from app.ordering import queries
-
     return render_template("shop/me.html", tab="me", member=member,
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user),

@@ -20,6 +20,7 @@ from app.ordering.states import (
 )
 from app.platform import ids
 from app.platform.errors import DomainError
+from app.platform.settings import get_settings
 from app.views.guards import signed_in
 from app.views.shop import bp
 
@@ -63,8 +64,6 @@ def _checkout_page(values: dict, error=None, status=200):
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
     state = checkout.form_state(current_user, member, values)
-    from app.platform.settings import get_settings
-
     return render_template(
         "shop/checkout.html", tab="cart", view=view, **state, member=member, values=values,
         key=values.get("idempotency_key") or uuid.uuid4().hex, error=error,

@@ -1,6 +1,5 @@
-"""订单 and 设置: the order list (filters, search, new-order badge, batch delivery notes),
-the order page with every back-office action, payment methods and delivery options,
-freight templates and the driver-delivery fee of each region.
+"""订单: the order list (filters, search, new-order badge, batch delivery notes) and the
+order page with every back-office action.
 
 Every change of an order goes through `workflow.apply`; these views only read forms,
 call it, and show what it says.
@@ -8,8 +7,8 @@ call it, and show what it says.
 
 from datetime import datetime
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
-from flask_appbuilder import BaseView, action, expose, has_access
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
+from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -17,21 +16,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from wtforms import StringField
 
 from app.extensions import db
 from app.members.models import Region
 from app.ordering import (
     delivery_note,
-    freight,
     history,
-    options,
     queries,
     refunds,
     scope,
     workflow,
 )
-from app.ordering.models import FreightTemplate, Order, RegionDeliveryFee
+from app.ordering.models import Order
 from app.ordering.states import (
     DELIVERY_LABELS,
     OVERRIDE_TARGETS,
@@ -39,8 +35,6 @@ from app.ordering.states import (
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
-    Delivery,
-    Pay,
     State,
 )
 from app.platform import accounts, ids, paging
@@ -351,90 +345,6 @@ def _people(order) -> dict:
     ids.discard(None)
     if not ids:
         return {}
-    from flask import current_app
-
     model = current_app.appbuilder.sm.user_model
     return {u.id: accounts.display_name(u)
             for u in db.session.scalars(select(model).where(model.id.in_(ids)))}
-
-
-class OrderSettingsView(BaseView):
-    """Payment methods on/off with "paid before shipping"; delivery options and the
-    payment methods each allows."""
-
-    route_base = "/admin/order-settings"
-    default_view = "edit"
-
-    @expose("/", methods=["GET", "POST"])
-    @has_access
-    def edit(self):
-        status = 200
-        if request.method == "POST":
-            form = request.form
-            payments = {code: {"enabled": form.get(f"pay_{code}_enabled"),
-                               "pay_before_shipping": form.get(f"pay_{code}_first")}
-                        for code in Pay.ALL}
-            deliveries = {code: {"enabled": form.get(f"del_{code}_enabled"),
-                                 "allowed": form.getlist(f"del_{code}_allowed")}
-                          for code in Delivery.ALL}
-            try:
-                options.save_order_settings(payments, deliveries)
-            except DomainError as exc:
-                flash(str(exc.message), "danger")
-                status = 400
-            else:
-                flash(_("Settings saved."), "success")
-                return redirect(request.path)
-        return self.render_template(
-            "admin/order_settings.html", payments=options.payment_settings(),
-            deliveries=options.delivery_settings(), pay_codes=Pay.ALL,
-            delivery_codes=Delivery.ALL, pay_labels=PAYMENT_LABELS,
-            delivery_labels=DELIVERY_LABELS), status
-
-
-class FreightTemplateView(PifaModelView):
-    route_base = "/admin/freight-templates"
-    noun = _l("Express freight templates")
-    datamodel = SQLAInterface(FreightTemplate)
-    list_columns = ["name", "province_list", "first_kg", "first_fee", "extra_kg_fee",
-                    "free_above"]
-    add_columns = edit_columns = ["name", "provinces_text", "first_kg", "first_fee",
-                                  "extra_kg_fee", "free_above"]
-    show_columns = list_columns
-    search_columns = ["name"]  # provinces are JSON, amounts numeric: FAB cannot filter them
-    label_columns = {"name": _l("Name"), "province_list": _l("Provinces"),
-                     "provinces_text": _l("Provinces"), "first_kg": _l("First weight (kg)"),
-                     "first_fee": _l("Fee for the first weight"),
-                     "extra_kg_fee": _l("Fee per extra kg"),
-                     "free_above": _l("Free above (goods total)")}
-    description_columns = {"provinces_text": _l("Separated by commas, e.g. 海南省, 广东省. "
-                                                "Express is refused for provinces without a "
-                                                "template.")}
-    add_form_extra_fields = edit_form_extra_fields = {
-        "provinces_text": StringField(_l("Provinces"))}
-
-    def prefill_form(self, form, pk):
-        item = self.datamodel.get(pk)
-        form.provinces_text.data = ", ".join(item.provinces or [])
-
-    def pre_add(self, item):
-        self._call(freight.validate_freight_template, item,
-                   getattr(item, "provinces_text", None))
-
-    pre_update = pre_add
-
-
-class RegionFeeView(PifaModelView):
-    route_base = "/admin/region-fees"
-    noun = _l("Delivery fees by region")
-    datamodel = SQLAInterface(RegionDeliveryFee)
-    list_columns = show_columns = ["region", "fee", "free_above"]
-    add_columns = edit_columns = ["region", "fee", "free_above"]
-    search_columns = ["region"]  # FAB's amount filters do not work on PostgreSQL
-    label_columns = {"region": _l("Region"), "fee": _l("Delivery fee"),
-                     "free_above": _l("Free above (goods total)")}
-
-    def pre_add(self, item):
-        self._call(freight.validate_region_fee, item)
-
-    pre_update = pre_add
