@@ -46,6 +46,14 @@ class CodeForm(FlaskForm):
     password2 = PasswordField(validators=[Length(max=128)])
     ref = HiddenField(validators=[Length(max=16)])
 
+    def problem(self) -> str | None:
+        """What is wrong with the posted form before any service is asked, or None."""
+        if not self.validate_on_submit():
+            return _("The request could not be understood.")
+        if self.password.data != self.password2.data:
+            return _("The two passwords are not the same.")
+        return None
+
 
 def safe_next(default: str = "/me") -> str:
     """The `next` of the request if it is a path on this site, else `default`."""
@@ -178,11 +186,8 @@ def register():
     referrer = referral.salesman_by_referral(form.ref.data)
     error = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            error = _("The request could not be understood.")
-        elif form.password.data != form.password2.data:
-            error = _("The two passwords are not the same.")
-        else:
+        error = form.problem()
+        if error is None:
             try:
                 user = members.register(form.mobile.data, form.code.data, form.password.data,
                                         form.ref.data)
@@ -202,11 +207,8 @@ def reset():
     form = _code_form()
     error = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            error = _("The request could not be understood.")
-        elif form.password.data != form.password2.data:
-            error = _("The two passwords are not the same.")
-        else:
+        error = form.problem()
+        if error is None:
             try:
                 members.reset_password(form.mobile.data, form.code.data, form.password.data)
             except DomainError as exc:
