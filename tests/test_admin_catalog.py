@@ -527,3 +527,21 @@ def test_deleting_a_brand_or_a_product_removes_its_files(app, make):
     client.post(f"/admin/products/delete/{pid}", data={"csrf_token": token})
     assert count(app, Product) == 0 and count(app, ProductImage) == 0
     assert media_files(app) == []
+
+
+@pytest.mark.parametrize("bad", [
+    {"inner_qty": "99999999999999999999"}, {"inner_qty": "-1", "outer_qty": "-1"},
+    {"inner_qty": "-1"}, {"outer_qty": "2147483648"}, {"inner_qty": "1e3"},
+])
+def test_pack_unit_edit_with_numbers_out_of_range_changes_nothing(app, make, bad):
+    client = admin_client(app, make)
+    assert post_form(client, "/admin/pack-units/add", pack_form()).status_code == 302
+    with app.app_context():
+        unit_id = db.session.scalar(select(PackUnit.id))
+    resp = post_form(client, f"/admin/pack-units/edit/{unit_id}", pack_form(**bad))
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert "Please enter" in page or "must hold" in page or "Not a valid" in page
+    with app.app_context():
+        unit = db.session.get(PackUnit, unit_id)
+        assert (unit.inner_qty, unit.outer_qty) == (20, 400)

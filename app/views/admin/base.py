@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from markupsafe import Markup
-from sqlalchemy import Boolean, DateTime, func, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Numeric, func, select
 from sqlalchemy import inspect as sa_inspect
-from wtforms import BooleanField, widgets
+from wtforms import BooleanField, DecimalField, IntegerField, widgets
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from app.extensions import db
 from app.platform import uploads
@@ -35,6 +35,21 @@ def show_bool(value):
 
 def show_optional(value):
     return "—" if value is None or value == "" else value
+
+
+OUT_OF_RANGE = _l("Please enter a number between %(min)s and %(max)s.")
+
+
+def _column_limit(column_type):
+    """The largest value a number column holds on every database we run on (PostgreSQL's
+    integer is 32-bit; NUMERIC(p, s) holds less than 10^(p-s)), or None for no number."""
+    if isinstance(column_type, BigInteger):
+        return 2 ** 63 - 1
+    if isinstance(column_type, Integer):
+        return 2 ** 31 - 1
+    if isinstance(column_type, Numeric) and column_type.precision:
+        return 10 ** (column_type.precision - (column_type.scale or 0)) - 1
+    return None
 
 
 class PifaModelView(ModelView):
@@ -76,6 +91,7 @@ class PifaModelView(ModelView):
                 if name in descriptions and "description" not in field.kwargs:
                     field.kwargs["description"] = descriptions[name]
         super()._init_forms()
+        columns = {c.key: c for c in sa_inspect(self.datamodel.obj).columns}
         # FAB gives every NOT NULL column InputRequired, so a Boolean column could only be
         # saved ticked; a checkbox must be allowed to stay unticked.
         for form in (self.add_form, self.edit_form):
@@ -86,6 +102,13 @@ class PifaModelView(ModelView):
                     field.kwargs["validators"] = [
                         v for v in field.kwargs.get("validators") or []
                         if not isinstance(v, DataRequired | InputRequired)]
+                elif isinstance(field, UnboundField) and name in columns:
+                    limit = _column_limit(columns[name].type)
+                    if limit is not None and issubclass(field.field_class,
+                                                        IntegerField | DecimalField):
+                        field.kwargs["validators"] = [
+                            *(field.kwargs.get("validators") or []),
+                            NumberRange(-limit, limit, message=OUT_OF_RANGE)]
 
     def _call(self, fn, *args):
         try:
@@ -105,13 +128,16 @@ class PifaModelView(ModelView):
     def add(self):
         widget = self._add()
         if widget is None and g.get("pifa_form_error") is not None:
+            db.session.rollback()  # the refused values must not be flushed by the page
             widget = self._get_add_widget(form=g.pifa_form,
                                           exclude_cols=self._filters.get_relation_cols())
             return self.render_template(self.add_template, title=self.add_title,
                                         widgets=widget), 400
         if widget is None:
             return self.post_add_redirect()
-        return self.render_template(self.add_template, title=self.add_title, widgets=widget)
+        refused = 400 if request.method == "POST" else 200  # the form's own checks failed
+        return self.render_template(self.add_template, title=self.add_title,
+                                    widgets=widget), refused
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
@@ -119,14 +145,16 @@ class PifaModelView(ModelView):
         pk = self._deserialize_pk_if_composite(pk)
         widgets = self._edit(pk)
         if widgets is None and g.get("pifa_form_error") is not None:
+            db.session.rollback()  # the refused values must not be flushed by the page
             widgets = self._get_edit_widget(form=g.pifa_form,
                                             exclude_cols=self._filters.get_relation_cols())
             return self.render_template(self.edit_template, title=self.edit_title,
                                         widgets=widgets, related_views=[]), 400
         if widgets is None:
             return self.post_edit_redirect()
+        refused = 400 if request.method == "POST" else 200  # the form's own checks failed
         return self.render_template(self.edit_template, title=self.edit_title,
-                                    widgets=widgets, related_views=self._related_views)
+                                    widgets=widgets, related_views=self._related_views), refused
 
 
 # ---- shared pieces of the model views ------------------------------------------------
