@@ -5,19 +5,17 @@ first (a level, brand or tag by its name, a category by name and parent, a produ
 by its item number, an article by kind and title, a home block by kind and title, a
 customer's saved address by the customer), so a second run creates nothing and changes
 nothing. Pictures are drawn by app/demo/images.py and stored through platform.uploads
-like any upload, only when the row that uses them is created.
+like any upload, only when the row that uses them is created. Delivery fees, saved
+addresses and the orders are loaded by app/demo/orders.py.
 
 A database seeded by an older demo is repaired once: spec-library entries whose carton
 held a single inner pack get their real packing, and the identical addresses the demo
 orders used to save, one per order, become one per customer.
 """
 
-import io
-import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
 from app.catalog import services as catalog
 from app.catalog.models import (
@@ -33,6 +31,8 @@ from app.catalog.models import (
 from app.content import services as content
 from app.content.models import Article, ArticleKind, BlockKind, HomeBlock, HomeBlockItem, Store
 from app.demo import images as demo_images
+from app.demo import orders as demo_orders
+from app.demo import rows
 from app.demo.data import (
     ADMINS,
     ARTICLES,
@@ -42,16 +42,13 @@ from app.demo.data import (
     CUSTOMERS,
     DEFAULT_LEVEL,
     DEMO_PASSWORD,
-    FREIGHT,
     HOT,
     ICON_NAV,
     LEGACY_PACKS,
     LEVELS,
     NOTICE,
-    ORDERS,
     PACKS,
     PRODUCTS,
-    REGION_FEES,
     REGIONS,
     SHAPE_OF,
     SHOP,
@@ -61,43 +58,15 @@ from app.demo.data import (
 )
 from app.extensions import db
 from app.members import staff
-from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffKind, StaffProfile
-from app.ordering import cart, checkout, scope, workflow
+from app.members.models import Member, MemberLevel, MemberStatus, Region, StaffProfile
 from app.ordering.models import (
-    DeliveryPhoto,
-    FreightTemplate,
-    Order,
     OrderLine,
-    RegionDeliveryFee,
 )
-from app.platform import accounts, uploads
+from app.platform import accounts
 from app.platform.html import sanitize_html
 from app.platform.models import ShopSettings
 from app.platform.security import CUSTOMER
 from app.platform.time import utcnow
-
-
-def _account(mobile, name, roles, counter):
-    user = accounts.find_account(mobile)
-    if user is None:
-        user = accounts.create_account(mobile, name, DEMO_PASSWORD, roles)
-        counter.append(user)
-    return user
-
-
-def _store_png(data: bytes, folder: str, private: bool = False) -> str:
-    """Store generated PNG bytes like an upload (re-encoded, thumbnailed); the key."""
-    upload = FileStorage(stream=io.BytesIO(data), filename="demo.png", content_type="image/png")
-    return uploads.save_image(upload, private=private, folder=folder).key
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def _one(model, **by):
-    return db.session.scalar(select(model).filter_by(**by).limit(1))
-
 
 # ---- the seed ---------------------------------------------------------------------------
 
@@ -114,17 +83,17 @@ def seed_demo() -> int:
     packs = _seed_packs(created)
     _seed_products(categories, brands, tags, packs, levels, created)
     _seed_content(categories, tags, created)
-    _seed_delivery(created)
-    _seed_addresses(created)
+    demo_orders.delivery_fees(created)
+    demo_orders.addresses(created)
     db.session.commit()
-    _seed_orders(created)
+    demo_orders.orders(created)
     return len(created)
 
 
 def _seed_levels(created) -> dict[str, MemberLevel]:
     levels = {}
     for name, order, _ in LEVELS:
-        level = _one(MemberLevel, name=name)
+        level = rows.one(MemberLevel, name=name)
         if level is None:
             level = MemberLevel(name=name, sort_order=order)
             db.session.add(level)
@@ -145,7 +114,7 @@ def _seed_settings(levels, created) -> None:
     if settings.default_level_id is None:
         settings.default_level_id = levels[DEFAULT_LEVEL].id
     if not settings.logo:
-        settings.logo = _store_png(
+        settings.logo = rows.store_png(
             demo_images.logo("椰城", "YC", (216, 59, 45), size=240), "shop")
 
 
@@ -161,7 +130,7 @@ def _seed_people(levels, created) -> None:
     db.session.flush()
 
     for mobile, name, roles in ADMINS:
-        _account(mobile, name, roles, created)
+        rows.account(mobile, name, roles, created)
 
     profiles = {}
     for mobile, name, kind, plate, region_names in STAFF:
@@ -180,7 +149,7 @@ def _seed_people(levels, created) -> None:
     db.session.flush()
 
     for mobile, contact, shop, region, address, status, reason, salesman, level in CUSTOMERS:
-        user = _account(mobile, contact, [CUSTOMER], created)
+        user = rows.account(mobile, contact, [CUSTOMER], created)
         member = db.session.scalar(select(Member).where(Member.user_id == user.id))
         if member is None:
             member = Member(
@@ -195,11 +164,11 @@ def _seed_people(levels, created) -> None:
             member.level_id = levels[level].id
         # Every demo customer has sent a complete profile (the rejected one: a blurry licence).
         if member.shop_photo is None:
-            member.shop_photo = _store_png(demo_images.shop_front(
+            member.shop_photo = rows.store_png(demo_images.shop_front(
                 shop, demo_images.colour_for(shop, 0.6, 0.7)), "member", private=True)
             member.submitted_at = member.submitted_at or utcnow()
         if member.licence_photo is None:
-            member.licence_photo = _store_png(demo_images.licence(
+            member.licence_photo = rows.store_png(demo_images.licence(
                 shop, contact, f"91460100MA5T{mobile[-6:]}X"), "member", private=True)
 
 
@@ -209,11 +178,11 @@ def _seed_categories(created) -> dict[str, Category]:
 
     def walk(nodes, parent, depth):
         for order, (name, shape, children) in enumerate(nodes, start=1):
-            category = _one(Category, name=name, parent_id=parent.id if parent else None)
+            category = rows.one(Category, name=name, parent_id=parent.id if parent else None)
             if category is None:
                 category = Category(
                     name=name, parent=parent, level=depth, sort_order=order, active=True,
-                    icon=_store_png(demo_images.icon(shape, demo_images.colour_for(name)),
+                    icon=rows.store_png(demo_images.icon(shape, demo_images.colour_for(name)),
                                     "category"))
                 db.session.add(category)
                 db.session.flush()
@@ -228,9 +197,9 @@ def _seed_categories(created) -> dict[str, Category]:
 def _seed_brands(created) -> dict[str, Brand]:
     brands = {}
     for order, (name, code, story) in enumerate(BRANDS, start=1):
-        brand = _one(Brand, name=name)
+        brand = rows.one(Brand, name=name)
         if brand is None:
-            brand = Brand(name=name, story=story, sort_order=order, logo=_store_png(
+            brand = Brand(name=name, story=story, sort_order=order, logo=rows.store_png(
                 demo_images.logo(name, code, demo_images.colour_for(name, 0.6, 0.75)),
                 "brand"))
             db.session.add(brand)
@@ -242,7 +211,7 @@ def _seed_brands(created) -> dict[str, Brand]:
 def _seed_tags(created) -> dict[str, Tag]:
     tags = {}
     for name in TAGS:
-        tag = _one(Tag, name=name)
+        tag = rows.one(Tag, name=name)
         if tag is None:
             tag = Tag(name=name)
             db.session.add(tag)
@@ -253,7 +222,7 @@ def _seed_tags(created) -> dict[str, Tag]:
 
 def _pack_of(values):
     base, inner_unit, inner, outer_unit, outer = values
-    return _one(PackUnit, base_unit=base, inner_unit=inner_unit, inner_qty=inner,
+    return rows.one(PackUnit, base_unit=base, inner_unit=inner_unit, inner_qty=inner,
                 outer_unit=outer_unit, outer_qty=outer)
 
 
@@ -317,7 +286,7 @@ def _seed_products(categories, brands, tags, packs, levels, created) -> None:
             description=sanitize_html(extra["desc"]) if extra.get("desc") else None)
         colour = demo_images.colour_for(leaf)
         for position in range(1 + number % 3):  # 1 to 3 pictures, the first is the cover
-            key = _store_png(demo_images.product_image(item_no, SHAPE_OF[leaf], colour,
+            key = rows.store_png(demo_images.product_image(item_no, SHAPE_OF[leaf], colour,
                                                        variant=position), "product")
             product.images.append(ProductImage(key=key, position=position))
             created.append(key)
@@ -330,7 +299,7 @@ def _seed_products(categories, brands, tags, packs, levels, created) -> None:
             for level, off in priced_levels:
                 if level.name == "金牌" and extra.get("no_gold") == index:
                     continue  # shows the fallback: 金牌 members pay the base price here
-                spec.level_prices.append(LevelPrice(level=level, price=_cents(base * off)))
+                spec.level_prices.append(LevelPrice(level=level, price=rows.cents(base * off)))
                 created.append(level.name)
             product.specs.append(spec)
             created.append(spec)
@@ -342,7 +311,7 @@ def _seed_products(categories, brands, tags, packs, levels, created) -> None:
 
 def _seed_content(categories, tags, created) -> None:
     for kind, title, order, body in ARTICLES:
-        if _one(Article, kind=kind, title=title) is None:
+        if rows.one(Article, kind=kind, title=title) is None:
             article = Article(kind=kind, title=title, body=body, published=True,
                               sort_order=order)
             content.validate_article(article)
@@ -350,7 +319,7 @@ def _seed_content(categories, tags, created) -> None:
             created.append(article)
 
     for name, address, phone, hours, lat, lng, order in STORES:
-        if _one(Store, name=name) is None:
+        if rows.one(Store, name=name) is None:
             store = Store(name=name, address=address, phone=phone, hours=hours, latitude=lat,
                           longitude=lng, sort_order=order, active=True)
             content.validate_store(store)
@@ -358,7 +327,7 @@ def _seed_content(categories, tags, created) -> None:
             created.append(store)
 
     def block(position, kind, title, items=(), **fields):
-        if _one(HomeBlock, kind=kind, title=title) is not None:
+        if rows.one(HomeBlock, kind=kind, title=title) is not None:
             return
         home_block = HomeBlock(kind=kind, title=title, position=position, visible=True,
                                **fields)
@@ -373,7 +342,7 @@ def _seed_content(categories, tags, created) -> None:
     def banner_items():
         for title, subtitle, latin, target, shape in BANNERS:
             yield {"label": title[:32], "link": f"/category/{categories[target].id}",
-                   "image": _store_png(demo_images.banner(
+                   "image": rows.store_png(demo_images.banner(
                        title, subtitle, latin, demo_images.colour_for(target, 0.55, 0.8),
                        shape), "home")}
 
@@ -381,12 +350,12 @@ def _seed_content(categories, tags, created) -> None:
         for name in ICON_NAV:
             category = categories[name]
             yield {"label": name, "link": f"/category/{category.id}",
-                   "image": _store_png(demo_images.icon(
+                   "image": rows.store_png(demo_images.icon(
                        SHAPE_OF[name], demo_images.colour_for(name)), "home")}
 
-    if _one(HomeBlock, kind=BlockKind.BANNER, title="首页轮播") is None:
+    if rows.one(HomeBlock, kind=BlockKind.BANNER, title="首页轮播") is None:
         block(1, BlockKind.BANNER, "首页轮播", list(banner_items()))
-    if _one(HomeBlock, kind=BlockKind.ICON_NAV, title="分类导航") is None:
+    if rows.one(HomeBlock, kind=BlockKind.ICON_NAV, title="分类导航") is None:
         block(2, BlockKind.ICON_NAV, "分类导航", list(icon_items()))
     block(3, BlockKind.NOTICE, "公告", text=NOTICE)
     block(4, BlockKind.PRODUCTS, "热销推荐", tag=tags[HOT], limit=6)
@@ -394,103 +363,3 @@ def _seed_content(categories, tags, created) -> None:
     block(6, BlockKind.ARTICLES, "采购指南", article_kind=ArticleKind.ARTICLE, limit=3)
 
 
-def _seed_delivery(created) -> None:
-    for name, fee, free_above in REGION_FEES:
-        region = _one(Region, name=name)
-        if db.session.get(RegionDeliveryFee, region.id) is None:
-            db.session.add(RegionDeliveryFee(region_id=region.id, fee=fee, free_above=free_above))
-            created.append(name)
-    name, provinces, first_kg, first_fee, extra, free_above = FREIGHT
-    if _one(FreightTemplate, name=name) is None:
-        db.session.add(FreightTemplate(name=name, provinces=provinces, first_kg=first_kg,
-                                       first_fee=first_fee, extra_kg_fee=extra,
-                                       free_above=free_above))
-        created.append(name)
-
-
-def _seed_addresses(created) -> None:
-    """One saved address per approved customer, from the profile (what checkout would
-    save at a first order); the demo orders deliver there. Identical copies that older
-    demos saved, one per order, are folded into the first."""
-    for mobile, *_rest in CUSTOMERS:
-        user = accounts.find_account(mobile)
-        member = db.session.scalar(select(Member).where(Member.user_id == user.id))
-        saved = checkout.addresses(user)  # the default first
-        seen = set()
-        for address in saved:
-            same = (address.province, address.city, address.district, address.street,
-                    address.contact, address.phone)
-            if same in seen:
-                db.session.delete(address)
-                created.append(address)
-            seen.add(same)
-        if not saved and member.status == MemberStatus.APPROVED:
-            created.append(checkout.save_address(
-                user, checkout.default_address_values(member), make_default=True))
-    db.session.flush()
-
-
-def _seed_orders(created) -> None:
-    """Orders in every state across the three regions, made through the real services
-    (cart, checkout, workflow), so their history and messages are real too."""
-    if db.session.scalar(select(Order.id).limit(1)) is not None:
-        return  # loaded before
-    user = accounts.find_account
-    allowed_monthly = db.session.scalar(select(Member).where(
-        Member.user_id == user("13900000034").id))
-    allowed_monthly.monthly_settlement = True  # 统一结算 for this hotel
-    db.session.commit()
-    salesman_of = {"海口": "13800000011", "三亚": "13800000012", "琼海": "13800000002"}
-    driver_of = {"海口": "13800000021", "三亚": "13800000022", "琼海": "13800000021"}
-    for mobile, state, delivery, payment, items in ORDERS:
-        customer = user(mobile)
-        member = db.session.scalar(select(Member).where(Member.user_id == customer.id))
-        region = member.region.name
-        quantities = {}
-        for item_no, packs in items:
-            spec = db.session.scalar(select(Spec).join(Product).where(
-                Product.item_no == item_no).order_by(Spec.id).limit(1))
-            quantities[spec.id] = spec.pack_unit.inner_qty * packs
-        cart.add_to_cart(customer, quantities)
-        order = checkout.submit(customer, customer, {
-            "idempotency_key": uuid.uuid4().hex, "delivery": delivery, "payment": payment,
-            "address_id": checkout.addresses(customer)[0].id})
-        staff_user = user(salesman_of[region])
-        driver_profile = db.session.scalar(select(StaffProfile).where(
-            StaffProfile.phone == driver_of[region], StaffProfile.kind == StaffKind.DRIVER))
-        driver = user(driver_of[region])
-        steps = {
-            "pending": [],
-            "confirmed": [("confirm", staff_user, {})],
-            "assigned": [("confirm", staff_user, {}),
-                         ("assign_driver", staff_user, {"driver_id": driver_profile.id})],
-            "delivering": [("confirm", staff_user, {}),
-                           ("assign_driver", staff_user, {"driver_id": driver_profile.id}),
-                           ("start_delivery", driver, {})],
-            "delivered": [("confirm", staff_user, {}),
-                          ("assign_driver", staff_user, {"driver_id": driver_profile.id}),
-                          ("start_delivery", driver, {}), ("photo", driver, {}),
-                          ("complete_delivery", driver, {"cash_collected": "AUTO"})],
-            "shipped": [("confirm", staff_user, {}),
-                        ("mark_paid", staff_user, {"note": "工行转账已到账"}),
-                        ("ship", staff_user, {"ship_method": "express",
-                                              "note": "顺丰速运 SF1428 5570 2231"})],
-            "ready_for_pickup": [("confirm", staff_user, {}), ("ready_for_pickup", staff_user, {})],
-            "received": [("confirm", staff_user, {}),
-                         ("ship", staff_user, {"ship_method": "logistics",
-                                               "note": "德邦物流 DPK 2026 1125 88"}),
-                         ("confirm_receipt", customer, {})],
-            "closed": [("close", staff_user, {"reason": "客户电话取消：已从别处补货"})],
-        }[state]
-        for action, actor, data in steps:
-            if action == "photo":
-                key = _store_png(demo_images.delivery_note(order.order_no, member.shop_name),
-                                 scope.order_folder(order.id, "delivery"), private=True)
-                db.session.add(DeliveryPhoto(order_id=order.id, key=key,
-                                             uploaded_by_id=actor.id))
-                db.session.commit()
-                continue
-            if data.get("cash_collected") == "AUTO":
-                data = {"cash_collected": str(order.total)}
-            workflow.apply(order, action, actor, **data)
-        created.append(order.order_no)
