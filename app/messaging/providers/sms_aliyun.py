@@ -7,7 +7,6 @@ know whether the gateway may have the message (UNCERTAIN) or certainly has not (
 import json
 from urllib.parse import urlsplit
 
-import requests
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_dysmsapi20170525.models import SendSmsRequest
 from alibabacloud_tea_openapi.exceptions import ThrottlingException
@@ -15,9 +14,9 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import ResponseException, RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
-from urllib3.exceptions import NewConnectionError
 
 from app.messaging.providers import Outcome, ProviderResult, sms_setup_problem
+from app.messaging.providers.transport import sms_transport_failure
 
 NAME = "aliyun"
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
@@ -64,23 +63,7 @@ def _transport_failure(exc: UnretryableException, connect_s, read_s) -> Provider
     original requests exception survives only as inner_exception.__context__."""
     inner = exc.inner_exception
     cause = inner.__context__ if isinstance(inner, RetryError) else None
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return ProviderResult(Outcome.RETRY, NAME,
-                              error=f"no connection to the gateway within {connect_s:g} s")
-    if isinstance(cause, requests.exceptions.ReadTimeout):
-        return ProviderResult(Outcome.UNCERTAIN, NAME,
-                              error=f"no answer within {read_s:g} s; the SMS may have been sent")
-    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
-    if isinstance(reason, NewConnectionError):  # refused, unreachable, DNS failure
-        why = reason.__cause__ or reason  # the OSError / gaierror, without the URL
-        return ProviderResult(Outcome.RETRY, NAME, error=f"could not connect to the gateway: {why}")
-    # Anything else (connection dropped mid-answer; an answer that is not JSON, such as a
-    # proxy's HTML 502, whose status the SDK does not keep) happened after the request may
-    # have gone out, so only a person may decide to send again. str(cause)
-    # is not used: it holds the URL, whose query carries the phone number and parameters.
-    kind = type(cause or inner).__name__
-    return ProviderResult(Outcome.UNCERTAIN, NAME,
-                          error=f"no usable answer from the gateway ({kind})")
+    return sms_transport_failure(NAME, cause, type(inner).__name__, connect_s, read_s)
 
 
 def send(outgoing, config) -> ProviderResult:

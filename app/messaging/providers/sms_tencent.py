@@ -16,7 +16,6 @@ How the SDK (tencentcloud-sdk-python-common) reports what happened:
   re-raises it with the exception's class name as code; again `__context__` holds it.
 """
 
-import requests
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -24,9 +23,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import NoopRetryer
 from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
-from urllib3.exceptions import NewConnectionError
 
 from app.messaging.providers import Outcome, ProviderResult, sms_setup_problem
+from app.messaging.providers.transport import sms_transport_failure
 
 NAME = "tencent"
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
@@ -110,25 +109,8 @@ def _request(outgoing, config) -> models.SendSmsRequest:
 
 
 def _transport_failure(exc, connect_s, read_s) -> ProviderResult:
-    """No usable HTTP answer: tell "never reached the gateway" from "sent, answer lost"."""
-    cause = exc.__context__
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return ProviderResult(Outcome.RETRY, NAME,
-                              error=f"no connection to the gateway within {connect_s:g} s")
-    if isinstance(cause, requests.exceptions.ReadTimeout):
-        return ProviderResult(Outcome.UNCERTAIN, NAME,
-                              error=f"no answer within {read_s:g} s; the SMS may have been sent")
-    # Refused, unreachable or DNS failure: requests wraps urllib3's MaxRetryError, whose
-    # reason is NewConnectionError (NameResolutionError is a subclass).
-    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
-    if isinstance(reason, NewConnectionError):
-        why = reason.__cause__ or reason  # the OSError / gaierror, without the URL
-        return ProviderResult(Outcome.RETRY, NAME, error=f"could not connect to the gateway: {why}")
-    # Anything else (connection dropped after sending, a body cut short, an answer that is
-    # not JSON) happened after the request may have gone out: only a person may resend.
-    kind = type(cause).__name__ if cause else exc.code
-    error = f"no usable answer from the gateway ({kind}); the SMS may have been sent"
-    return ProviderResult(Outcome.UNCERTAIN, NAME, error=error)
+    """No usable HTTP answer; the SDK raises from the requests exception."""
+    return sms_transport_failure(NAME, exc.__context__, exc.code, connect_s, read_s)
 
 
 def send(outgoing, config) -> ProviderResult:
