@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.catalog import services as catalog
-from app.catalog.models import Category, Product, Tag, product_tag
+from app.catalog.models import Category, Product, product_tag
 from app.catalog.storefront import CARD_ONLY, ProductCard, cards
 from app.content.models import Article, ArticleKind, BlockKind, HomeBlock
 from app.extensions import db
@@ -50,7 +50,3 @@ def home_blocks(access) -> list[RenderedBlock]:
                 .order_by(Article.sort_order, Article.id.desc()).limit(block.limit)).all()
         rendered.append(item)
     return rendered
-
-
-def tags_used() -> list[Tag]:
-    return db.session.scalars(select(Tag).order_by(Tag.name)).all()
