@@ -6,6 +6,7 @@ SECRET_KEY and PIFA_ENV=production through the environment.
 """
 
 import os
+from datetime import timedelta
 
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 
@@ -151,3 +152,8 @@ ENV_KEYS = {
     "PDF_FONT_PATH": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
 }
+
+# API tokens (app/platform/tokens.py): short-lived access, refresh until sign-out.
+JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
+JWT_TOKEN_LOCATION = ["headers"]

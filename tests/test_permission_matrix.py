@@ -31,6 +31,7 @@ WHO = ["visitor", "customer", "other_customer", "salesman", "other_salesman", "d
 # route -> kind (the expectations of each kind are in EXPECT below)
 ROUTES = {
     "/product/<int:product_id>": "public",
+    "/api/v1/products/<int:product_id>": "public",  # the API ignores cookies: as visitors
     "/category/<int:category_id>": "public",
     "/brand/<int:brand_id>": "public",
     "/articles/<int:article_id>": "public",
@@ -60,6 +61,7 @@ ROUTES = {
 
 # The public routes and the object each shows (the scene makes one of each).
 PUBLIC_OBJECTS = {"/product/<int:product_id>": "product",
+                  "/api/v1/products/<int:product_id>": "product",
                   "/category/<int:category_id>": "category",
                   "/brand/<int:brand_id>": "brand", "/articles/<int:article_id>": "article"}
 

@@ -4,7 +4,7 @@ import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.platform import sessions
@@ -153,3 +153,26 @@ def set_active(user, active: bool) -> None:
     if not user.active:
         sessions.end_sessions(user.id)
     db.session.commit()
+
+
+class SignInRefused(ValidationError):
+    code = "sign_in_refused"
+
+
+def authenticate(raw_mobile: str | None, password: str | None):
+    """The account for a mobile number and password, for every sign-in door (the web
+    form and the API); raises SignInRefused with the reason a person may be told."""
+    try:
+        mobile = normalize_mobile(raw_mobile)
+    except ValidationError:
+        mobile = None
+    sm = security_manager()
+    user = sm.auth_user_db(mobile, password or "") if mobile and password else None
+    if user is not None:
+        return user
+    existing = sm.find_user(username=mobile) if mobile else None
+    if existing is not None and not existing.active and password and \
+            check_password_hash(existing.password, password):
+        raise SignInRefused(_l("This account has been disabled. Please contact customer "
+                               "service."))
+    raise SignInRefused(_l("Wrong mobile number or password."))

@@ -8,7 +8,7 @@ Menu entries need `menu_access` on both the category and the item (FAB-NOTES 11)
 
 import logging
 
-from flask import abort, has_request_context, redirect, request, url_for
+from flask import abort, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import AppBuilder, expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db, limiter
-from app.platform import ids, sessions
+from app.platform import ids, sessions, tokens
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,13 @@ class PifaSecurityManager(SecurityManager):
         user = super().load_user(pk)
         if user is not None and has_request_context() and not sessions.is_current(user):
             return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """An API token's account, while the token's session version is current."""
+        user = tokens.user_for(jwt_data)
+        if user is not None:
+            g.user = user
         return user
 
     def reset_password(self, userid, password):

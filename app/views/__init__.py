@@ -14,6 +14,8 @@ from app.platform.settings import get_settings, settings_without_database
 from app.platform.uploads import thumb_key_of
 from app.views.admin import register
 from app.views.admin.params import check_fab_request
+from app.views.api import init_api
+from app.views.api.errors import error_response, is_api_request
 from app.views.auth import bp as auth_bp
 from app.views.driver import bp as driver_bp
 from app.views.health import bp as health_bp
@@ -31,6 +33,7 @@ def register_blueprints(app) -> None:
     for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
         app.register_blueprint(bp)
 
+    init_api(app)
     app.before_request(check_fab_request)
 
     app.add_template_filter(thumb_key_of, "thumb")
@@ -43,6 +46,10 @@ def register_blueprints(app) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc):
+        if is_api_request():
+            db.session.rollback()
+            return error_response(exc.status_code, exc.message, exc.code,
+                                  {exc.field: [str(exc.message)]} if exc.field else None)
         if request.method == "POST" and request.referrer:
             flash(str(exc.message), "danger")
         return _render_error(exc.status_code, str(exc.message))
@@ -117,5 +124,7 @@ def _render_error(code: int, message: str):
     # A dead connection cannot even roll back; the pool replaces it on the next request.
     with contextlib.suppress(Exception):
         db.session.rollback()
+    if is_api_request():
+        return error_response(code)
     g.pifa_settings = settings_without_database()
     return render_template("error.html", code=code, message=message), code

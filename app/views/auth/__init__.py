@@ -1,7 +1,5 @@
 """Mobile sign-in, sign-up with an SMS code, password reset and sign-out, at /auth/."""
 
-import math
-import time
 from urllib.parse import urlencode
 
 from flask import (
@@ -15,10 +13,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.security import check_password_hash
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -26,7 +22,7 @@ from app.extensions import limiter
 from app.members import referral, verification
 from app.members import services as members
 from app.members.models import CodePurpose
-from app.platform import accounts, ids, sessions
+from app.platform import accounts, ids, limits, sessions
 from app.platform.errors import DomainError, ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -73,10 +69,7 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_PER_ACCOUNT"], methods=["POST"],
-               key_func=lambda: "sign-in:" + _mobile_key(), deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_PER_IP"], methods=["POST"],
-               deduct_when=_failed)
+@limits.sign_in_limited(_mobile_key, _failed)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next())
@@ -84,17 +77,9 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            mobile = accounts.normalize_mobile(form.mobile.data)
-        except ValidationError:
-            mobile = None
-        sm = current_app.appbuilder.sm
-        user = sm.auth_user_db(mobile, form.password.data) if mobile else None
-        if user is None:
-            error = _("Wrong mobile number or password.")
-            existing = sm.find_user(username=mobile) if mobile else None
-            if existing is not None and not existing.active and \
-                    check_password_hash(existing.password, form.password.data):
-                error = _("This account has been disabled. Please contact customer service.")
+            user = accounts.authenticate(form.mobile.data, form.password.data)
+        except accounts.SignInRefused as refused:
+            error = str(refused.message)
         else:
             sessions.sign_in(user)
             return redirect(safe_next())
@@ -108,14 +93,7 @@ def login():
 @bp.errorhandler(429)
 def _locked_out(exc):
     """Too many failed sign-ins (or code requests): say how long to wait, offer a reset."""
-    wait = None
-    current = limiter.current_limit
-    if current is not None:  # reset_at is rounded up to the next whole second
-        wait = max(1, math.ceil((current.reset_at - 1 - time.time()) / 60))
-    message = ngettext("Too many attempts. Please try again in %(num)d minute.",
-                       "Too many attempts. Please try again in %(num)d minutes.",
-                       wait) if wait else _("Too many attempts. Please wait a moment and "
-                                            "try again.")
+    message = limits.wait_message()
     return render_template("auth/locked.html", message=message), 429
 
 

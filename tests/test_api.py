@@ -1,0 +1,196 @@
+"""The JSON API v1: tokens that the server can revoke, the same sign-in limits as the web,
+errors as JSON in the caller's language, the catalog with prices only for who may see
+them, and the OpenAPI document committed in docs/."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.platform import accounts
+from app.platform.models import ShopSettings
+from app.platform.security import DRIVER
+from tests import test_storefront as storefront
+from tests.conftest import PASSWORD, login
+from tests.test_storefront import GOLD, SILVER, approved
+
+shop = storefront.shop  # the storefront tests' catalog fixture
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+
+
+def sign_in(client, mobile, password=PASSWORD, **headers):
+    return client.post("/api/v1/auth/token", json={"mobile": mobile, "password": password},
+                       headers=headers)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def tokens_for(client, mobile):
+    resp = sign_in(client, mobile)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+# ---- the document ----------------------------------------------------------------------
+
+def test_the_openapi_document_is_served_and_committed(client):
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    served = resp.get_json()
+    assert served["openapi"].startswith("3.")
+    assert "/api/v1/products/{product_id}" in served["paths"]
+    assert DOC.exists(), "run: tools/openapi.py > docs/openapi.json"
+    assert json.loads(DOC.read_text()) == served, "docs/openapi.json is out of date: " \
+        "run .venv/bin/python tools/openapi.py"
+
+
+# ---- tokens ----------------------------------------------------------------------------
+
+def test_sign_in_gives_tokens_and_never_a_cookie(client, make):
+    user = make.member()
+    resp = sign_in(client, user.mobile)
+    assert resp.status_code == 200
+    assert "Set-Cookie" not in resp.headers
+    body = resp.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    me = client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200 and "Set-Cookie" not in me.headers
+    assert me.get_json()["mobile"] == user.mobile
+    assert me.get_json()["member"]["status"] == "approved"
+    # A refresh token is not an access token, nor the other way round.
+    assert client.get("/api/v1/auth/me", headers=bearer(body["refresh_token"])).status_code \
+        == 401
+    assert client.post("/api/v1/auth/refresh",
+                       headers=bearer(body["access_token"])).status_code == 401
+    fresh = client.post("/api/v1/auth/refresh", headers=bearer(body["refresh_token"]))
+    assert fresh.status_code == 200 and "refresh_token" not in fresh.get_json()
+
+
+def test_wrong_password_is_json_in_the_callers_language(client, make):
+    user = make.member()
+    resp = sign_in(client, user.mobile, "wrong-password")
+    assert resp.status_code == 401
+    assert resp.get_json() == {"code": "sign_in_refused", "message": "手机号或密码错误。"}
+    resp = sign_in(client, user.mobile, "wrong-password", **{"Accept-Language": "en"})
+    assert resp.get_json()["message"] == "Wrong mobile number or password."
+    missing = client.post("/api/v1/auth/token", json={"mobile": user.mobile})
+    assert missing.status_code == 422
+    assert missing.get_json()["code"] == "validation"
+    assert "password" in missing.get_json()["errors"]["json"]
+    assert client.get("/api/v1/auth/me").get_json()["code"] == "unauthorized"
+    assert client.get("/api/v1/nothing-here").get_json()["code"] == "not_found"
+    assert client.get("/api/v1/auth/me", headers=bearer("not.a.token")).status_code == 401
+
+
+@pytest.mark.parametrize("how", ["api sign-out", "web sign-out", "password change",
+                                 "disabled"])
+def test_every_token_ends_with_the_session_version(app, client, make, how):
+    user = make.member()
+    tokens = tokens_for(client, user.mobile)
+    if how == "api sign-out":
+        resp = client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]))
+        assert resp.status_code == 204
+    elif how == "web sign-out":
+        web = app.test_client()
+        login(web, user.mobile)
+        from tests.conftest import csrf_token
+        web.post("/auth/logout", data={"csrf_token": csrf_token(web, "/auth/logout")})
+    else:
+        with app.app_context():
+            account = accounts.security_manager().get_user_by_id(user.user_id)
+            if how == "password change":
+                accounts.set_password(account, "a-new-password-1")
+            else:
+                accounts.set_active(account, False)
+            db.session.commit()
+    for token, path in ((tokens["access_token"], "/api/v1/auth/me"),
+                        (tokens["refresh_token"], "/api/v1/auth/refresh")):
+        method = client.get if path.endswith("/me") else client.post
+        resp = method(path, headers=bearer(token))
+        assert resp.status_code == 401, (how, path)
+        assert resp.get_json()["code"] == "token_revoked"
+
+
+def test_the_api_and_the_web_share_one_sign_in_limit(app, client, make):
+    user = make.member()
+    for _ in range(5):
+        assert sign_in(client, user.mobile, "wrong-password").status_code == 401
+    web = app.test_client()
+    for _ in range(5):
+        assert login(web, user.mobile, "wrong-password").status_code == 400
+    locked = sign_in(client, user.mobile)  # the right password, after ten failures
+    assert locked.status_code == 429
+    assert locked.get_json()["code"] == "too_many_attempts"
+    assert "分钟" in locked.get_json()["message"]
+    assert "access_token" not in locked.get_json()
+
+
+# ---- the catalog -----------------------------------------------------------------------
+
+def _spec_of(body):
+    return body["specs"][0]
+
+
+def test_visitors_drivers_and_waiting_members_get_no_price_fields(app, client, make, shop):
+    driver = make.staff("driver", [make.region()])
+    waiting = make.member(status="pending")
+    callers = [{}, bearer(tokens_for(client, driver.mobile)["access_token"]),
+               bearer(tokens_for(client, waiting.mobile)["access_token"])]
+    with app.app_context():
+        assert DRIVER in accounts.role_names(
+            accounts.security_manager().get_user_by_id(driver.user_id))
+    for headers in callers:
+        detail = client.get(f"/api/v1/products/{shop['product']}", headers=headers)
+        assert detail.status_code == 200
+        spec = _spec_of(detail.get_json())
+        assert "unit_price" not in spec and "pack_price" not in spec
+        assert spec["packing"]["inner_qty"] == 20
+        listing = client.get(f"/api/v1/products?category_id={shop['top']}", headers=headers)
+        assert listing.get_json()["total"] == 1
+        assert "unit_price" not in json.dumps(listing.get_json())
+        assert listing.get_json()["can_order"] is False
+        assert listing.get_json()["price_note"]
+
+
+def test_an_approved_member_gets_their_level_price(app, client, make, shop):
+    member = approved(app, make, shop, "金牌")
+    headers = bearer(tokens_for(client, member.mobile)["access_token"])
+    spec = _spec_of(client.get(f"/api/v1/products/{shop['product']}", headers=headers)
+                    .get_json())
+    assert spec["unit_price"] == str(GOLD) and spec["pack_price"] == str(GOLD * 20)
+    assert str(SILVER) not in json.dumps(spec)
+    found = client.get("/api/v1/products?q=mts", headers=headers).get_json()
+    assert [p["id"] for p in found["items"]] == [shop["product"]]  # 马桶刷 by initials
+    assert found["can_order"] is True and "price_note" not in found
+
+
+def test_categories_are_a_tree(client, shop):
+    tree = client.get("/api/v1/categories").get_json()
+    top = next(node for node in tree if node["id"] == shop["top"])
+    assert top["children"][0]["children"][0]["id"] == shop["leaf"]
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=99999999999999999999",
+                                   "category_id=-1", "category_id=1e3",
+                                   "q=" + "x" * 101])
+def test_bad_catalog_queries_are_422(client, shop, query):
+    resp = client.get(f"/api/v1/products?{query}")
+    assert resp.status_code == 422
+    assert resp.get_json()["code"] == "validation"
+
+
+def test_missing_products_and_a_closed_shop(app, client, shop):
+    assert client.get("/api/v1/products/99999999999999999999").status_code == 404
+    assert client.get("/api/v1/products/999999").get_json()["code"] == "not_found"
+    assert client.get("/api/v1/products?category_id=999999").status_code == 404
+    with app.app_context():
+        settings = db.session.get(ShopSettings, 1) or ShopSettings(id=1)
+        settings.is_open = False
+        db.session.add(settings)
+        db.session.commit()
+    resp = client.get(f"/api/v1/products/{shop['product']}")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "shop_closed"
