@@ -194,3 +194,138 @@ def test_missing_products_and_a_closed_shop(app, client, shop):
         db.session.commit()
     resp = client.get(f"/api/v1/products/{shop['product']}")
     assert resp.status_code == 403 and resp.get_json()["code"] == "shop_closed"
+
+
+# ---- the customer's journey --------------------------------------------------------------
+
+NEW_ADDRESS = {"province": "海南省", "city": "海口市", "district": "美兰区",
+               "street": "海甸岛 1 号", "contact": "黄经理", "phone": "13912345678"}
+
+
+@pytest.fixture
+def world(app, make):
+    from tests.order_factory import World
+
+    with app.app_context():
+        return World(app, make)
+
+
+def test_cart_checkout_and_orders_over_the_api(app, client, world):
+    headers = bearer(tokens_for(client, world.customer.mobile)["access_token"])
+    spec = str(world.spec_id)
+    bad = client.post("/api/v1/cart", json={"quantities": {spec: world.moq + 1}},
+                      headers=headers)
+    assert bad.status_code == 400 and bad.get_json()["code"] == "validation"
+    assert client.get("/api/v1/cart", headers=headers).get_json()["lines"] == []
+    cart = client.post("/api/v1/cart", json={"quantities": {spec: world.moq * 2}},
+                       headers=headers).get_json()
+    line = cart["lines"][0]
+    assert line["quantity"] == world.moq * 2 and cart["can_checkout"] is True
+    cart = client.put(f"/api/v1/cart/lines/{line['id']}", json={"quantity": world.moq},
+                      headers=headers).get_json()
+    assert cart["lines"][0]["quantity"] == world.moq
+
+    quote = client.get("/api/v1/checkout?delivery=delivery", headers=headers).get_json()
+    assert "delivery" in quote["options"] and quote["goods_total"] == cart["total"]
+    order_form = {"idempotency_key": "k" * 32, "delivery": "delivery", "payment": "cod",
+                  **NEW_ADDRESS, "expected_total": "0.01"}
+    changed = client.post("/api/v1/orders", json=order_form, headers=headers)
+    assert changed.status_code == 400
+    assert changed.get_json()["errors"] == {"expected_total": [changed.get_json()["message"]]}
+    order_form["expected_total"] = quote["total"]
+    placed = client.post("/api/v1/orders", json=order_form, headers=headers)
+    assert placed.status_code == 201, placed.get_json()
+    order = placed.get_json()
+    assert order["state"] == "pending" and order["total"] == quote["total"]
+    assert order["actions"] == ["cancel"] and order["history"]
+    again = client.post("/api/v1/orders", json=order_form, headers=headers)
+    assert again.get_json()["order_no"] == order["order_no"]  # a retried submit: one order
+    assert client.get("/api/v1/cart", headers=headers).get_json()["lines"] == []
+
+    listed = client.get("/api/v1/orders?tab=to_confirm", headers=headers).get_json()
+    assert [o["order_no"] for o in listed["items"]] == [order["order_no"]]
+    assert listed["counts"]["to_confirm"] == 1
+    assert client.get("/api/v1/orders?tab=nonsense", headers=headers).status_code == 422
+
+    cancelled = client.post(f"/api/v1/orders/{order['order_no']}/actions",
+                            json={"action": "cancel"}, headers=headers).get_json()
+    assert cancelled["state"] == "closed" and cancelled["actions"] == []
+    twice = client.post(f"/api/v1/orders/{order['order_no']}/actions",
+                        json={"action": "cancel"}, headers=headers)
+    assert twice.status_code in (400, 403, 409) and twice.get_json()["message"]
+    client.post(f"/api/v1/orders/{order['order_no']}/actions", json={"action": "reorder"},
+                headers=headers)
+    again_in_cart = client.get("/api/v1/cart", headers=headers).get_json()["lines"]
+    assert [(ln["spec_id"], ln["quantity"]) for ln in again_in_cart] == \
+        [(world.spec_id, world.moq)]
+
+
+def test_an_unapproved_member_cannot_fill_a_cart(client, make, shop):
+    waiting = make.member(status="pending")
+    headers = bearer(tokens_for(client, waiting.mobile)["access_token"])
+    resp = client.post("/api/v1/cart", json={"quantities": {"1": 20}}, headers=headers)
+    assert resp.status_code == 403 and resp.get_json()["code"] == "forbidden"
+
+
+# ---- no 500 on any input, signed in ------------------------------------------------------
+
+HOSTILE_VALUES = [None, "", "x" * 100_000, -1, 0, 10 ** 30, 1.5, "1e3", True, [], {},
+                  {"a": {"b": [1, {"c": None}]}}, "\ud800", "\x00", "<script>"]
+HOSTILE_PATHS = ["0", "-1", "99999999999999999999", "abc", "%00", "x" * 300, "1.5"]
+
+
+def _api_rules(app):
+    """Every API route; sign-out last, since it ends the token the others use."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")]
+    return sorted(rules, key=lambda rule: rule.rule.endswith("/logout"))
+
+
+def _paths(rule):
+    if not rule.arguments:
+        return [rule.rule]
+    return [rule.rule.split("<")[0] + value + rule.rule.split(">", 1)[1].replace(
+        "<order_no>", value) for value in HOSTILE_PATHS]
+
+
+def test_no_api_route_answers_a_500_to_hostile_input(app, client, world):
+    headers = bearer(tokens_for(client, world.customer.mobile)["access_token"])
+    fields = ["mobile", "password", "quantities", "quantity", "delivery", "payment",
+              "address_id", "idempotency_key", "expected_total", "action", "tab", "before",
+              "page", "q", "category_id"]
+    bodies = [b"", b"not json", b"[1, 2]", b"null", b'"text"', b"{" * 1000]
+    bodies += [json.dumps({name: value for name in fields}).encode()
+               for value in HOSTILE_VALUES if value not in ("\ud800",)]
+    bodies.append(b'{"quantities": {"\\ud800": 1}, "action": "\\ud800"}')
+    # Well-formed requests with values the services must refuse, so the handlers run.
+    spec, big = str(world.spec_id), "999999999999999999"
+    bodies += [json.dumps(body).encode() for body in [
+        {"quantities": {spec: world.moq}}, {"quantities": {big: world.moq}},
+        {"quantities": {spec: 10_000_000}}, {"quantities": {spec: 0}},
+        {"quantity": 0}, {"quantity": world.moq}, {"quantity": 10_000_000},
+        {"idempotency_key": "k" * 32, "delivery": "nonsense", "payment": "cod"},
+        {"idempotency_key": "k" * 33, "delivery": "delivery", "payment": "cod",
+         "address_id": int(big)},
+        {"idempotency_key": "k" * 34, "delivery": "delivery", "payment": "cod",
+         "expected_total": "abc", **NEW_ADDRESS},
+        {"action": "cancel"}, {"action": "confirm_receipt"}, {"action": "reorder"},
+        {"mobile": world.customer.mobile, "password": "x" * 1000}]]
+    failures, signed_in = [], set()
+    for rule in _api_rules(app):
+        for path in _paths(rule):
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                if method == "GET":
+                    sent = [client.get(path, headers=headers,
+                                       query_string={name: str(value) for name in fields})
+                            for value in HOSTILE_VALUES
+                            if isinstance(value, str | int) and value != "\ud800"]
+                else:
+                    sent = [client.open(path, method=method, headers=headers, data=body,
+                                        content_type="application/json") for body in bodies]
+                    sent.append(client.open(path, method=method, headers=headers,
+                                            data={"a": "1"}))
+                for resp in sent:
+                    if resp.status_code >= 500 or not resp.is_json:
+                        failures.append((method, path, resp.status_code))
+                    signed_in.add(resp.status_code != 401)
+    assert not failures, failures[:20]
+    assert True in signed_in  # the handlers ran for a signed-in customer

@@ -9,19 +9,21 @@ customer service and an admin, and must answer as the scoping rules say.
 """
 
 import io
+import json
 import re
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.catalog.models import Brand, Category, Product
+from app.catalog.models import Brand, Category, Product, Spec
 from app.content.models import Article
 from app.extensions import db
 from app.ordering import scope
 from app.ordering.models import DeliveryPhoto, Order
 from app.platform import uploads
 from tests import catalog_factory as cf
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 from tests.images import image_bytes
 from tests.order_factory import World
 
@@ -49,6 +51,10 @@ ROUTES = {
     "/sales/customers/<int:member_id>/order/submit": "sales_customer_post",
     "/sales/qr.<fmt>": "salesman_only",
     "/driver/orders/<order_no>": "driver_order",
+    # The API: the same rules, people known by their Bearer token (test_api_* below).
+    "/api/v1/orders/<order_no>": "api_customer_order",
+    "/api/v1/orders/<order_no>/actions": "api_customer_order_post",
+    "/api/v1/cart/lines/<int:line_id>": "api_cart_line",
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",
@@ -139,7 +145,8 @@ def scene(app, make):
                 "driver": world.driver, "driver2": world.driver2,
                 "other_driver": world.other_driver, "cs": world.cs, "admin": world.admin}
         info = {"order_no": order.order_no, "order_id": order.id, "key": stored.key,
-                "member_id": world.customer.id, "public": public}
+                "member_id": world.customer.id, "public": public,
+                "mobiles": {who: ref.mobile for who, ref in refs.items()}}
     for who, ref in refs.items():
         clients[who] = app.test_client()
         login(clients[who], ref.mobile)
@@ -194,7 +201,9 @@ def test_public_pages_open_for_everyone(app, scene):
         for who in WHO:
             resp = clients[who].get(f"{prefix}{row_id}")
             assert resp.status_code == _expected(EXPECT["public"], who) == 200, (route, who)
-            assert shown in resp.get_data(as_text=True), (route, who, shown)
+            text = json.dumps(resp.get_json(), ensure_ascii=False) if resp.is_json \
+                else resp.get_data(as_text=True)
+            assert shown in text, (route, who, shown)
             requested.add(route)
         nothing = max(row for row, _shown in public.values()) + 1000
         assert clients["visitor"].get(f"{prefix}{nothing}").status_code == 404, route
@@ -293,3 +302,65 @@ def test_message_screens_answer_as_the_roles_say(app, scene):
         row = db.session.get(Message, message_id)
         assert (row.status, row.attempts) == ("failed", 6)
         assert db.session.query(MessageTemplate).count() == 0
+
+
+# ---- the API: the same scoping, for people known by their Bearer token ----------------
+
+def _api_clients(app, info):
+    """(client, headers) per person: a token from the API's own sign-in, no cookie."""
+    people = {"visitor": (app.test_client(), {})}
+    for who, mobile in info["mobiles"].items():
+        client = app.test_client()
+        resp = client.post("/api/v1/auth/token", json={"mobile": mobile, "password": PASSWORD})
+        assert resp.status_code == 200, (who, resp.get_json())
+        people[who] = (client, {"Authorization": "Bearer " + resp.get_json()["access_token"]})
+    return people
+
+
+API_CUSTOMER_ORDER = {200: {"customer"}, 401: {"visitor"}, "others": 404}
+
+
+def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
+    _clients, info = scene
+    no = info["order_no"]
+    people = _api_clients(app, info)
+    for who, (client, headers) in people.items():
+        status = client.get(f"/api/v1/orders/{no}", headers=headers).status_code
+        assert status == _expected(API_CUSTOMER_ORDER, who), (who, status)
+    with app.app_context():
+        before = db.session.get(Order, info["order_id"])
+        before = (before.state, len(before.events), before.total)
+    for who, (client, headers) in people.items():
+        if who == "customer":
+            continue
+        for action in ("cancel", "confirm_receipt", "reorder"):
+            resp = client.post(f"/api/v1/orders/{no}/actions", json={"action": action},
+                               headers=headers)
+            assert resp.status_code == _expected(API_CUSTOMER_ORDER, who), (who, action)
+    with app.app_context():
+        after = db.session.get(Order, info["order_id"])
+        assert (after.state, len(after.events), after.total) == before
+
+
+def test_api_cart_lines_are_their_owners_only(app, scene):
+    _clients, info = scene
+    people = _api_clients(app, info)
+    with app.app_context():
+        spec = db.session.scalar(select(Spec).where(
+            Spec.product_id == info["public"]["product"][0]))
+        step = spec.pack_unit.inner_qty
+    owner, owner_headers = people["customer"]
+    resp = owner.post("/api/v1/cart", json={"quantities": {str(spec.id): step}},
+                      headers=owner_headers)
+    assert resp.status_code == 200, resp.get_json()
+    line = resp.get_json()["lines"][0]
+    for who, (client, headers) in people.items():
+        if who == "customer":
+            continue
+        changed = client.put(f"/api/v1/cart/lines/{line['id']}", json={"quantity": step * 2},
+                             headers=headers)
+        assert changed.status_code == (401 if who == "visitor" else 400), who
+        removed = client.delete(f"/api/v1/cart/lines/{line['id']}", headers=headers)
+        assert removed.status_code in ((401,) if who == "visitor" else (200, 403)), who
+    lines = owner.get("/api/v1/cart", headers=owner_headers).get_json()["lines"]
+    assert [(ln["id"], ln["quantity"]) for ln in lines] == [(line["id"], step)]

@@ -12,7 +12,9 @@ from tests.conftest import PASSWORD, app_config, csrf_token, login
 API_ALLOW_LIST: set[str] = {
     "/api/v1/openapi.json", "/api/v1/auth/token", "/api/v1/auth/refresh",
     "/api/v1/auth/logout", "/api/v1/auth/me", "/api/v1/categories", "/api/v1/products",
-    "/api/v1/products/<int:product_id>",
+    "/api/v1/products/<int:product_id>", "/api/v1/cart", "/api/v1/cart/lines/<int:line_id>",
+    "/api/v1/checkout", "/api/v1/orders", "/api/v1/orders/<order_no>",
+    "/api/v1/orders/<order_no>/actions",
 }
 
 

@@ -159,3 +159,12 @@ def customer_to_order_for(user, member_id) -> Member:
     if member is None:
         raise NotFound(_l("The page you asked for does not exist."))
     return member
+
+
+def own_order(user, order_no) -> Order:
+    """One of the person's own orders as a customer, or NotFound: staff see orders in
+    their own ends (business, driver, back office), not in the customer's."""
+    order = get_order(user, order_no=order_no)
+    if order.user_id != user.id:
+        raise NotFound(_l("The page you asked for does not exist."))
+    return order

@@ -10,11 +10,11 @@ from flask import request
 from flask_smorest import Api
 
 from app.extensions import csrf
-from app.views.api import auth, catalog
+from app.views.api import auth, catalog, orders
 from app.views.api.errors import error_response, install_error_handlers, is_api_request
 
 PREFIX = "/api/v1"
-BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""))
+BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""), (orders.blp, ""))
 
 
 class PifaApi(Api):
@@ -43,7 +43,6 @@ def init_api(app) -> None:
         api.register_blueprint(blueprint, url_prefix=PREFIX + prefix)
         csrf.exempt(blueprint)
     install_error_handlers(app)
-    app.json.ensure_ascii = False  # 中文 as it is, in UTF-8
     _locale_from_accept_language(app)
 
 
