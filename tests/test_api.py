@@ -329,3 +329,52 @@ def test_no_api_route_answers_a_500_to_hostile_input(app, client, world):
                     signed_in.add(resp.status_code != 401)
     assert not failures, failures[:20]
     assert True in signed_in  # the handlers ran for a signed-in customer
+
+
+# ---- the salesman's end ------------------------------------------------------------------
+
+def test_a_salesman_works_his_orders_over_the_api(app, client, world):
+    with app.app_context():
+        order_no = world.order("pending").order_no
+    headers = bearer(tokens_for(client, world.salesman.mobile)["access_token"])
+    page = client.get("/api/v1/sales/orders?tab=pending", headers=headers).get_json()
+    assert [o["order_no"] for o in page["items"]] == [order_no]
+    assert page["counts"]["pending"] == 1 and page["items"][0]["shop_name"]
+    detail = client.get(f"/api/v1/sales/orders/{order_no}", headers=headers).get_json()
+    assert "confirm" in detail["actions"] and detail["drivers"] == []
+
+    def act(**body):
+        return client.post(f"/api/v1/sales/orders/{order_no}/actions", json=body,
+                           headers=headers)
+
+    refused = act(action="close")  # a reason is required
+    assert refused.status_code == 400 and refused.get_json()["message"]
+    assert act(action="nonsense").status_code == 422
+    confirmed = act(action="confirm").get_json()
+    assert confirmed["state"] == "confirmed"
+    driver = next(d for d in confirmed["drivers"] if d["id"] == world.driver.id)
+    assigned = act(action="assign_driver", driver_id=str(driver["id"])).get_json()
+    assert assigned["state"] == "assigned" and assigned["driver"]["phone"] == driver["phone"]
+    assert any("Driver assigned" in e["title"] or "司机" in e["title"]
+               for e in assigned["history"])
+
+
+def test_only_the_regions_salesman_reaches_an_order_over_the_api(app, client, world):
+    with app.app_context():
+        order_no = world.order("pending").order_no
+    expected = {world.other_salesman.mobile: 404, world.customer.mobile: 403,
+                world.driver.mobile: 403}
+    for mobile, status in expected.items():
+        headers = bearer(tokens_for(client, mobile)["access_token"])
+        assert client.get(f"/api/v1/sales/orders/{order_no}", headers=headers).status_code \
+            == status
+        resp = client.post(f"/api/v1/sales/orders/{order_no}/actions",
+                           json={"action": "confirm"}, headers=headers)
+        assert resp.status_code == status
+    assert client.get("/api/v1/sales/orders").status_code == 401
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.ordering.models import Order
+        assert db.session.scalar(select(Order.state).where(Order.order_no == order_no)) \
+            == "pending"

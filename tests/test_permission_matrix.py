@@ -55,6 +55,8 @@ ROUTES = {
     "/api/v1/orders/<order_no>": "api_customer_order",
     "/api/v1/orders/<order_no>/actions": "api_customer_order_post",
     "/api/v1/cart/lines/<int:line_id>": "api_cart_line",
+    "/api/v1/sales/orders/<order_no>": "api_sales_order",
+    "/api/v1/sales/orders/<order_no>/actions": "api_sales_order_post",
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",
@@ -318,6 +320,8 @@ def _api_clients(app, info):
 
 
 API_CUSTOMER_ORDER = {200: {"customer"}, 401: {"visitor"}, "others": 404}
+API_SALES_ORDER = {200: {"salesman"}, 404: {"other_salesman"}, 401: {"visitor"},
+                   "others": 403}
 
 
 def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
@@ -327,6 +331,8 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
     for who, (client, headers) in people.items():
         status = client.get(f"/api/v1/orders/{no}", headers=headers).status_code
         assert status == _expected(API_CUSTOMER_ORDER, who), (who, status)
+        status = client.get(f"/api/v1/sales/orders/{no}", headers=headers).status_code
+        assert status == _expected(API_SALES_ORDER, who), (who, status)
     with app.app_context():
         before = db.session.get(Order, info["order_id"])
         before = (before.state, len(before.events), before.total)
@@ -337,6 +343,12 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
             resp = client.post(f"/api/v1/orders/{no}/actions", json={"action": action},
                                headers=headers)
             assert resp.status_code == _expected(API_CUSTOMER_ORDER, who), (who, action)
+        if who == "salesman":
+            continue
+        for action, data in (("close", {"reason": "x"}), ("mark_paid", {"note": "x"})):
+            resp = client.post(f"/api/v1/sales/orders/{no}/actions",
+                               json={"action": action, **data}, headers=headers)
+            assert resp.status_code == _expected(API_SALES_ORDER, who), (who, action)
     with app.app_context():
         after = db.session.get(Order, info["order_id"])
         assert (after.state, len(after.events), after.total) == before

@@ -14,7 +14,8 @@ API_ALLOW_LIST: set[str] = {
     "/api/v1/auth/logout", "/api/v1/auth/me", "/api/v1/categories", "/api/v1/products",
     "/api/v1/products/<int:product_id>", "/api/v1/cart", "/api/v1/cart/lines/<int:line_id>",
     "/api/v1/checkout", "/api/v1/orders", "/api/v1/orders/<order_no>",
-    "/api/v1/orders/<order_no>/actions",
+    "/api/v1/orders/<order_no>/actions", "/api/v1/sales/orders",
+    "/api/v1/sales/orders/<order_no>", "/api/v1/sales/orders/<order_no>/actions",
 }
 
 

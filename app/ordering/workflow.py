@@ -179,6 +179,20 @@ def allowed_actions(order, actor) -> list[str]:
             and POSSIBLE.get(a.name, lambda _o: True)(order)]
 
 
+# What the business end (the salesman's phone, web and API) offers, and the data each
+# action takes by name: the form fields and the API's JSON fields alike.
+BUSINESS_END_ACTIONS = {
+    "edit": ("op", "line_id", "quantity", "price", "reason", "spec_id", "method"),
+    "confirm": (),
+    "assign_driver": ("driver_id",),
+    "ship": ("ship_method", "note"),
+    "ready_for_pickup": (),
+    "mark_collected": (),
+    "close": ("reason",),
+    "mark_paid": ("note", "amount"),
+    "decide_refund": ("approve", "amount", "restock", "reason"),
+}
+
 # The back office's forms for these actions, in the order its order page offers them.
 BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
                        "ready_for_pickup", "mark_collected", "mark_paid", "decide_refund",

@@ -7,19 +7,22 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.members import services as members
-from app.ordering import cart, checkout, history, queries, scope, workflow
-from app.ordering.states import CUSTOMER_LABELS, CUSTOMER_TABS
+from app.ordering import cart, checkout, queries, scope, workflow
+from app.ordering.states import CUSTOMER_TABS
 from app.platform import ids
 from app.platform.ids import MAX_ID
+from app.views.api.order_shapes import (
+    OrderDetailSchema,
+    OrderSchema,
+    money,
+    order_detail,
+    order_summary,
+)
 
 blp = Blueprint("api_orders", __name__, description="Cart, checkout and my orders")
 SECURED = [{"bearer": []}]
 TAB_KEYS = [key for key, _label, _states in CUSTOMER_TABS]
 SPEC_ID = fields.Integer(validate=validate.Range(1, MAX_ID))
-
-
-def money(**kwargs):
-    return fields.Decimal(as_string=True, places=2, **kwargs)
 
 
 # ---- schemas -----------------------------------------------------------------------------
@@ -111,56 +114,6 @@ class SubmitSchema(Schema):
     tax_number = fields.String(validate=validate.Length(max=32))
 
 
-class OrderLineSchema(Schema):
-    product_name = fields.String(required=True)
-    model = fields.String(allow_none=True)
-    spec = fields.String(allow_none=True, attribute="spec_text")
-    base_unit = fields.String(required=True)
-    inner_unit = fields.String(required=True)
-    inner_qty = fields.Integer(required=True)
-    quantity = fields.Integer(required=True)
-    refused_qty = fields.Integer(required=True)
-    unit_price = money(required=True)
-    amount = money(required=True)
-    is_gift = fields.Boolean(required=True)
-
-
-class OrderSchema(Schema):
-    order_no = fields.String(required=True)
-    state = fields.String(required=True)
-    state_label = fields.String(required=True)
-    delivery_method = fields.String(required=True)
-    payment_method = fields.String(required=True)
-    payment_status = fields.String(required=True)
-    goods_total = money(required=True)
-    freight = money(required=True)
-    total = money(required=True)
-    created_at = fields.DateTime(required=True)
-    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
-
-
-class HistorySchema(Schema):
-    at = fields.DateTime(required=True)
-    title = fields.String(required=True)
-    details = fields.List(fields.String(), required=True)
-
-
-class DriverSchema(Schema):
-    name = fields.String(required=True)
-    phone = fields.String(required=True)
-    plate = fields.String(allow_none=True)
-
-
-class OrderDetailSchema(OrderSchema):
-    address = fields.String(allow_none=True)
-    remark = fields.String(allow_none=True)
-    ship_note = fields.String(allow_none=True)
-    driver = fields.Nested(DriverSchema, allow_none=True)
-    history = fields.List(fields.Nested(HistorySchema), required=True)
-    actions = fields.List(fields.String(), required=True,
-                          metadata={"description": "what the customer may do now"})
-
-
 class OrderPageSchema(Schema):
     items = fields.List(fields.Nested(OrderSchema), required=True)
     next_before = fields.Integer(allow_none=True,
@@ -190,30 +143,6 @@ def _cart() -> dict:
          "unit_price": row.unit_price, "subtotal": row.subtotal,
          "problems": [str(p) for p in row.problems], "blocking": row.blocking}
         for row in view.rows]}
-
-
-def _order(order) -> dict:
-    return {"order_no": order.order_no, "state": order.state,
-            "state_label": str(CUSTOMER_LABELS.get(order.state, order.state)),
-            "delivery_method": order.delivery_method, "payment_method": order.payment_method,
-            "payment_status": order.payment_status, "goods_total": order.goods_total,
-            "freight": order.freight, "total": order.total, "created_at": order.created_at,
-            "lines": order.lines}
-
-
-def _order_detail(order) -> dict:
-    body = _order(order)
-    address = " ".join(p for p in (order.province, order.city, order.district, order.street,
-                                   order.contact, order.phone) if p)
-    body.update(
-        address=order.pickup_address or address or None, remark=order.remark,
-        ship_note=order.ship_note,
-        driver={"name": order.driver.name, "phone": order.driver.phone,
-                "plate": order.driver.plate} if order.driver else None,
-        history=[{"at": entry.at, "title": entry.title, "details": entry.details}
-                 for entry in history.history(order, history.CUSTOMER)],
-        actions=workflow.allowed_actions(order, current_user))
-    return body
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -285,7 +214,7 @@ class Orders(MethodView):
         """My orders in a tab, newest first, 20 at a time (pass `next_before` back)."""
         rows, next_before = queries.customer_orders(current_user, query["tab"],
                                                     ids.parse_cursor(query.get("before")))
-        return {"items": [_order(order) for order in rows], "next_before": next_before,
+        return {"items": [order_summary(order) for order in rows], "next_before": next_before,
                 "counts": queries.customer_tab_counts(current_user)}
 
     @jwt_required()
@@ -297,7 +226,7 @@ class Orders(MethodView):
         order; a changed total (expected_total) is refused with the new one."""
         data = {k: (str(v) if k == "address_id" else v) for k, v in body.items()}
         order = checkout.submit(current_user, current_user, data)
-        return _order_detail(order)
+        return order_detail(order, current_user)
 
 
 @blp.route("/orders/<order_no>")
@@ -307,7 +236,7 @@ class OrderDetail(MethodView):
     @blp.doc(security=SECURED)
     def get(self, order_no):
         """One of my orders: lines, history in my words, the driver, what I may do."""
-        return _order_detail(scope.own_order(current_user, order_no))
+        return order_detail(scope.own_order(current_user, order_no), current_user)
 
 
 @blp.route("/orders/<order_no>/actions")
@@ -324,4 +253,4 @@ class OrderAction(MethodView):
             checkout.reorder(current_user, order)
         else:
             order = workflow.apply(order, body["action"], current_user)
-        return _order_detail(order)
+        return order_detail(order, current_user)

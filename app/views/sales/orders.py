@@ -19,18 +19,6 @@ from app.platform.security import SALES_END
 from app.views.guards import requires
 from app.views.sales import bp
 
-# The actions this page offers, and the form fields each hands to workflow.apply.
-ACTION_FIELDS = {
-    "edit": ("op", "line_id", "quantity", "price", "reason", "spec_id", "method"),
-    "confirm": (),
-    "assign_driver": ("driver_id",),
-    "ship": ("ship_method", "note"),
-    "ready_for_pickup": (),
-    "mark_collected": (),
-    "close": ("reason",),
-    "mark_paid": ("note", "amount"),
-    "decide_refund": ("approve", "amount", "restock", "reason"),
-}
 DONE = {
     "edit": _l("The order has been changed."),
     "confirm": _l("Order confirmed."),
@@ -82,10 +70,10 @@ def order(order_no):
 @requires(SALES_END)
 def order_action(order_no, action):
     found = _order(order_no)
-    if action not in ACTION_FIELDS:
+    if action not in workflow.BUSINESS_END_ACTIONS:
         abort(404)
     data = {}
-    for name in ACTION_FIELDS[action]:
+    for name in workflow.BUSINESS_END_ACTIONS[action]:
         value = request.form.get(name)
         if value is not None and value.strip() != "":
             data[name] = value

@@ -1,0 +1,101 @@
+"""How an order looks over the API, for the customer and for staff: the same fields,
+the state and history in each audience's words."""
+
+from marshmallow import Schema, fields
+
+from app.ordering import history, workflow
+from app.ordering.states import CUSTOMER_LABELS, STAFF_LABELS
+
+
+def money(**kwargs):
+    return fields.Decimal(as_string=True, places=2, **kwargs)
+
+
+class OrderLineSchema(Schema):
+    product_name = fields.String(required=True)
+    model = fields.String(allow_none=True)
+    spec = fields.String(allow_none=True, attribute="spec_text")
+    base_unit = fields.String(required=True)
+    inner_unit = fields.String(required=True)
+    inner_qty = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    refused_qty = fields.Integer(required=True)
+    unit_price = money(required=True)
+    amount = money(required=True)
+    is_gift = fields.Boolean(required=True)
+
+
+class OrderSchema(Schema):
+    order_no = fields.String(required=True)
+    state = fields.String(required=True)
+    state_label = fields.String(required=True)
+    delivery_method = fields.String(required=True)
+    payment_method = fields.String(required=True)
+    payment_status = fields.String(required=True)
+    goods_total = money(required=True)
+    freight = money(required=True)
+    total = money(required=True)
+    created_at = fields.DateTime(required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime(required=True)
+    title = fields.String(required=True)
+    details = fields.List(fields.String(), required=True)
+
+
+class DriverSchema(Schema):
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    plate = fields.String(allow_none=True)
+
+
+class OrderDetailSchema(OrderSchema):
+    address = fields.String(allow_none=True)
+    remark = fields.String(allow_none=True)
+    ship_note = fields.String(allow_none=True)
+    driver = fields.Nested(DriverSchema, allow_none=True)
+    history = fields.List(fields.Nested(HistorySchema), required=True)
+    actions = fields.List(fields.String(), required=True,
+                          metadata={"description": "what the customer may do now"})
+
+
+class StaffOrderSchema(OrderSchema):
+    shop_name = fields.String(required=True)
+
+
+class StaffOrderDetailSchema(OrderDetailSchema):
+    shop_name = fields.String(required=True)
+    contact = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+LABELS = {history.CUSTOMER: CUSTOMER_LABELS, history.STAFF: STAFF_LABELS}
+
+
+def order_summary(order, audience=history.CUSTOMER) -> dict:
+    body = {"order_no": order.order_no, "state": order.state,
+            "state_label": str(LABELS[audience].get(order.state, order.state)),
+            "delivery_method": order.delivery_method, "payment_method": order.payment_method,
+            "payment_status": order.payment_status, "goods_total": order.goods_total,
+            "freight": order.freight, "total": order.total, "created_at": order.created_at,
+            "lines": order.lines}
+    if audience == history.STAFF:
+        body["shop_name"] = order.member.shop_name
+    return body
+
+
+def order_detail(order, user, audience=history.CUSTOMER) -> dict:
+    body = order_summary(order, audience)
+    body.update(
+        address=order.pickup_address or order.address_line() or None, remark=order.remark,
+        ship_note=order.ship_note,
+        driver={"name": order.driver.name, "phone": order.driver.phone,
+                "plate": order.driver.plate} if order.driver else None,
+        history=[{"at": entry.at, "title": entry.title, "details": entry.details}
+                 for entry in history.history(order, audience)],
+        actions=workflow.allowed_actions(order, user))
+    if audience == history.STAFF:
+        body.update(contact=order.contact, phone=order.phone)
+    return body
