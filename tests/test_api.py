@@ -378,3 +378,63 @@ def test_only_the_regions_salesman_reaches_an_order_over_the_api(app, client, wo
         from app.ordering.models import Order
         assert db.session.scalar(select(Order.state).where(Order.order_no == order_no)) \
             == "pending"
+
+
+# ---- the driver's end --------------------------------------------------------------------
+
+def _add_photo(app, order_no):
+    from sqlalchemy import select
+
+    from app.ordering.models import DeliveryPhoto, Order
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.order_no == order_no))
+        db.session.add(DeliveryPhoto(order_id=order.id, key=f"private/order/{order.id}/n.jpg"))
+        db.session.commit()
+
+
+def test_a_driver_delivers_over_the_api_and_sees_only_the_cash(app, client, world):
+    with app.app_context():
+        order = world.order("assigned")
+        order_no, total = order.order_no, str(order.total)
+    headers = bearer(tokens_for(client, world.driver.mobile)["access_token"])
+    page = client.get("/api/v1/driver/orders?tab=to_load", headers=headers).get_json()
+    assert [o["order_no"] for o in page["items"]] == [order_no] and page["counts"]["to_load"]
+    mine = page["items"][0]
+    assert mine["cash_to_collect"] == total and mine["actions"] == ["start_delivery"]
+    text = json.dumps(page)
+    assert "unit_price" not in text and "amount" not in text and '"total"' not in text
+
+    started = client.post(f"/api/v1/driver/orders/{order_no}/start", headers=headers)
+    assert started.get_json()["state"] == "delivering"
+    url = f"/api/v1/driver/orders/{order_no}/complete"
+    no_photo = client.post(url, json={"cash_collected": total}, headers=headers)
+    assert no_photo.status_code == 400 and no_photo.get_json()["message"]
+    _add_photo(app, order_no)
+    line_id = mine["lines"][0]["id"]
+    too_many = client.post(url, json={"refused": [{"line_id": line_id,
+                                                   "quantity": 10 ** 6}]}, headers=headers)
+    assert too_many.status_code == 400
+    done = client.post(url, json={"refused": [{"line_id": line_id, "quantity": world.moq,
+                                               "reason": "破损"}],
+                                  "cash_collected": "1.00"}, headers=headers)
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["state"] == "delivered" and body["lines"][0]["refused_qty"] == world.moq
+    assert body["cash_collected"] == "1.00" and body.get("cash_to_collect") is None
+
+
+def test_only_the_assigned_driver_reaches_a_delivery_over_the_api(app, client, world):
+    with app.app_context():
+        order_no = world.order("assigned").order_no
+    expected = {world.driver2.mobile: 404, world.other_driver.mobile: 404,
+                world.salesman.mobile: 403, world.customer.mobile: 403}
+    for mobile, status in expected.items():
+        headers = bearer(tokens_for(client, mobile)["access_token"])
+        for method, path in (("get", ""), ("post", "/start"), ("post", "/complete")):
+            resp = getattr(client, method)(f"/api/v1/driver/orders/{order_no}{path}",
+                                           json={} if method == "post" else None,
+                                           headers=headers)
+            assert resp.status_code == status, (mobile, path, resp.status_code)
+    driver = bearer(tokens_for(client, world.driver.mobile)["access_token"])
+    assert client.get(f"/api/v1/driver/orders/{order_no}", headers=driver).get_json()[
+        "state"] == "assigned"

@@ -57,6 +57,9 @@ ROUTES = {
     "/api/v1/cart/lines/<int:line_id>": "api_cart_line",
     "/api/v1/sales/orders/<order_no>": "api_sales_order",
     "/api/v1/sales/orders/<order_no>/actions": "api_sales_order_post",
+    "/api/v1/driver/orders/<order_no>": "api_driver_order",
+    "/api/v1/driver/orders/<order_no>/start": "api_driver_order_post",
+    "/api/v1/driver/orders/<order_no>/complete": "api_driver_order_post",
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",
@@ -322,6 +325,8 @@ def _api_clients(app, info):
 API_CUSTOMER_ORDER = {200: {"customer"}, 401: {"visitor"}, "others": 404}
 API_SALES_ORDER = {200: {"salesman"}, 404: {"other_salesman"}, 401: {"visitor"},
                    "others": 403}
+API_DRIVER_ORDER = {200: {"driver"}, 404: {"driver2", "other_driver"}, 401: {"visitor"},
+                    "others": 403}
 
 
 def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
@@ -333,6 +338,8 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
         assert status == _expected(API_CUSTOMER_ORDER, who), (who, status)
         status = client.get(f"/api/v1/sales/orders/{no}", headers=headers).status_code
         assert status == _expected(API_SALES_ORDER, who), (who, status)
+        status = client.get(f"/api/v1/driver/orders/{no}", headers=headers).status_code
+        assert status == _expected(API_DRIVER_ORDER, who), (who, status)
     with app.app_context():
         before = db.session.get(Order, info["order_id"])
         before = (before.state, len(before.events), before.total)
@@ -343,6 +350,11 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
             resp = client.post(f"/api/v1/orders/{no}/actions", json={"action": action},
                                headers=headers)
             assert resp.status_code == _expected(API_CUSTOMER_ORDER, who), (who, action)
+        if who != "driver":
+            for path in ("start", "complete"):
+                resp = client.post(f"/api/v1/driver/orders/{no}/{path}", json={},
+                                   headers=headers)
+                assert resp.status_code == _expected(API_DRIVER_ORDER, who), (who, path)
         if who == "salesman":
             continue
         for action, data in (("close", {"reason": "x"}), ("mark_paid", {"note": "x"})):

@@ -16,6 +16,8 @@ API_ALLOW_LIST: set[str] = {
     "/api/v1/checkout", "/api/v1/orders", "/api/v1/orders/<order_no>",
     "/api/v1/orders/<order_no>/actions", "/api/v1/sales/orders",
     "/api/v1/sales/orders/<order_no>", "/api/v1/sales/orders/<order_no>/actions",
+    "/api/v1/driver/orders", "/api/v1/driver/orders/<order_no>",
+    "/api/v1/driver/orders/<order_no>/start", "/api/v1/driver/orders/<order_no>/complete",
 }
 
 

@@ -1,0 +1,152 @@
+"""The driver's end over the API: the tabs with counts, the order as a driver sees it (no
+prices: only the cash to collect, ordering.delivery.driver_money), start the delivery,
+complete it with the lines refused or short at the door and the cash collected."""
+
+import functools
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.ordering import delivery, queries, scope, workflow
+from app.ordering.states import STAFF_LABELS
+from app.platform import accounts, ids
+from app.platform.ids import MAX_ID
+from app.platform.security import ACCESS, DRIVER_END
+from app.views.api.errors import error_response
+from app.views.api.order_shapes import money
+
+blp = Blueprint("api_driver", __name__, description="The driver's end (司机端)")
+SECURED = [{"bearer": []}]
+
+
+def drivers_only(fn):
+    @jwt_required()
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not accounts.can(current_user, ACCESS, DRIVER_END):
+            return error_response(403)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class DriverLineSchema(Schema):
+    id = fields.Integer(required=True)
+    product_name = fields.String(required=True)
+    model = fields.String(allow_none=True)
+    spec = fields.String(allow_none=True, attribute="spec_text")
+    base_unit = fields.String(required=True)
+    inner_unit = fields.String(required=True)
+    inner_qty = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    refused_qty = fields.Integer(required=True)
+    is_gift = fields.Boolean(required=True)
+
+
+class DriverOrderSchema(Schema):
+    order_no = fields.String(required=True)
+    state = fields.String(required=True)
+    state_label = fields.String(required=True)
+    shop_name = fields.String(required=True)
+    address = fields.String(allow_none=True)
+    contact = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    remark = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(DriverLineSchema), required=True)
+    photo_count = fields.Integer(required=True)
+    cash_to_collect = money(allow_none=True, metadata={
+        "description": "cash on delivery still due; absent from every other order"})
+    cash_collected = money(allow_none=True)
+    actions = fields.List(fields.String(), required=True)
+
+
+class DriverPageSchema(Schema):
+    items = fields.List(fields.Nested(DriverOrderSchema), required=True)
+    next_before = fields.Integer(allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class DriverQuerySchema(Schema):
+    tab = fields.String(load_default="to_load",
+                        validate=validate.OneOf(list(queries.DRIVER_TAB_KEYS)))
+    before = fields.Integer(validate=validate.Range(1, MAX_ID))
+
+
+class RefusedLineSchema(Schema):
+    line_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    quantity = fields.Integer(required=True, validate=validate.Range(0, 10_000_000))
+    reason = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class CompleteSchema(Schema):
+    refused = fields.List(fields.Nested(RefusedLineSchema), load_default=list,
+                          validate=validate.Length(max=500),
+                          metadata={"description": "lines refused or short at the door"})
+    cash_collected = fields.String(validate=validate.Length(max=20))
+
+
+def _order(order) -> dict:
+    cash = delivery.driver_money(order, current_user)
+    return {"order_no": order.order_no, "state": order.state,
+            "state_label": str(STAFF_LABELS.get(order.state, order.state)),
+            "shop_name": order.member.shop_name,
+            "address": order.pickup_address or order.address_line() or None,
+            "contact": order.contact, "phone": order.phone, "remark": order.remark,
+            "lines": order.lines, "photo_count": len(order.photos),
+            "cash_to_collect": cash.collect, "cash_collected": cash.collected,
+            "actions": workflow.allowed_actions(order, current_user)}
+
+
+@blp.route("/orders")
+class DriverOrders(MethodView):
+    @drivers_only
+    @blp.arguments(DriverQuerySchema, location="query")
+    @blp.response(200, DriverPageSchema)
+    @blp.doc(security=SECURED)
+    def get(self, query):
+        """My orders to load, out for delivery, delivered today, or waiting for a driver
+        in my regions, with each tab's count."""
+        rows, next_before = queries.driver_orders(current_user, query["tab"],
+                                                  ids.parse_cursor(query.get("before")))
+        return {"items": [_order(o) for o in rows], "next_before": next_before,
+                "counts": queries.driver_tab_counts(current_user)}
+
+
+@blp.route("/orders/<order_no>")
+class DriverOrder(MethodView):
+    @drivers_only
+    @blp.response(200, DriverOrderSchema)
+    @blp.doc(security=SECURED)
+    def get(self, order_no):
+        """An order as its driver sees it."""
+        return _order(scope.get_order(current_user, order_no=order_no))
+
+
+@blp.route("/orders/<order_no>/start")
+class StartDelivery(MethodView):
+    @drivers_only
+    @blp.response(200, DriverOrderSchema)
+    @blp.doc(security=SECURED)
+    def post(self, order_no):
+        """Start the delivery of an order assigned to me."""
+        order = scope.get_order(current_user, order_no=order_no)
+        return _order(workflow.apply(order, "start_delivery", current_user))
+
+
+@blp.route("/orders/<order_no>/complete")
+class CompleteDelivery(MethodView):
+    @drivers_only
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, DriverOrderSchema)
+    @blp.doc(security=SECURED)
+    def post(self, body, order_no):
+        """Complete the delivery (photos of the signed note first), with the lines
+        refused or short at the door and, for cash on delivery, the cash collected."""
+        order = scope.get_order(current_user, order_no=order_no)
+        refused = [{"line_id": r["line_id"], "quantity": str(r["quantity"]),
+                    "reason": r["reason"]} for r in body["refused"] if r["quantity"]]
+        return _order(workflow.apply(order, "complete_delivery", current_user,
+                                     refused=refused,
+                                     cash_collected=body.get("cash_collected") or None))
