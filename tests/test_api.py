@@ -2,6 +2,7 @@
 errors as JSON in the caller's language, the catalog with prices only for who may see
 them, and the OpenAPI document committed in docs/."""
 
+import io
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from app.platform.models import ShopSettings
 from app.platform.security import DRIVER
 from tests import test_storefront as storefront
 from tests.conftest import PASSWORD, login
+from tests.images import image_bytes
 from tests.test_storefront import GOLD, SILVER, approved
 
 shop = storefront.shop  # the storefront tests' catalog fixture
@@ -382,16 +384,6 @@ def test_only_the_regions_salesman_reaches_an_order_over_the_api(app, client, wo
 
 # ---- the driver's end --------------------------------------------------------------------
 
-def _add_photo(app, order_no):
-    from sqlalchemy import select
-
-    from app.ordering.models import DeliveryPhoto, Order
-    with app.app_context():
-        order = db.session.scalar(select(Order).where(Order.order_no == order_no))
-        db.session.add(DeliveryPhoto(order_id=order.id, key=f"private/order/{order.id}/n.jpg"))
-        db.session.commit()
-
-
 def test_a_driver_delivers_over_the_api_and_sees_only_the_cash(app, client, world):
     with app.app_context():
         order = world.order("assigned")
@@ -409,7 +401,24 @@ def test_a_driver_delivers_over_the_api_and_sees_only_the_cash(app, client, worl
     url = f"/api/v1/driver/orders/{order_no}/complete"
     no_photo = client.post(url, json={"cash_collected": total}, headers=headers)
     assert no_photo.status_code == 400 and no_photo.get_json()["message"]
-    _add_photo(app, order_no)
+    photos = f"/api/v1/driver/orders/{order_no}/photos"
+
+    def upload(upload_id):
+        return client.post(photos, headers=headers, content_type="multipart/form-data",
+                           data={"upload_id": upload_id,
+                                 "photo": (io.BytesIO(image_bytes()), "note.jpg")})
+
+    assert upload("short").status_code == 400
+    first, retried = upload("photo-0001"), upload("photo-0001")  # the answer was lost
+    assert first.status_code == retried.status_code == 201
+    assert first.get_json()["id"] == retried.get_json()["id"]
+    wrong = upload("photo-0002").get_json()
+    listed = client.get(f"/api/v1/driver/orders/{order_no}", headers=headers).get_json()
+    assert [p["upload_id"] for p in listed["photos"]] == ["photo-0001", "photo-0002"]
+    assert client.delete(f"{photos}/{wrong['id']}", headers=headers).status_code == 204
+    assert client.delete(f"{photos}/{wrong['id']}", headers=headers).status_code == 404
+    listed = client.get(f"/api/v1/driver/orders/{order_no}", headers=headers).get_json()
+    assert [p["id"] for p in listed["photos"]] == [first.get_json()["id"]]
     line_id = mine["lines"][0]["id"]
     too_many = client.post(url, json={"refused": [{"line_id": line_id,
                                                    "quantity": 10 ** 6}]}, headers=headers)
@@ -430,10 +439,12 @@ def test_only_the_assigned_driver_reaches_a_delivery_over_the_api(app, client, w
                 world.salesman.mobile: 403, world.customer.mobile: 403}
     for mobile, status in expected.items():
         headers = bearer(tokens_for(client, mobile)["access_token"])
-        for method, path in (("get", ""), ("post", "/start"), ("post", "/complete")):
+        for method, path in (("get", ""), ("post", "/start"), ("post", "/complete"),
+                             ("post", "/photos"), ("delete", "/photos/1")):
+            body = {"json": {}} if path in ("/start", "/complete") else \
+                {"data": {"upload_id": "photo-9999"}} if path == "/photos" else {}
             resp = getattr(client, method)(f"/api/v1/driver/orders/{order_no}{path}",
-                                           json={} if method == "post" else None,
-                                           headers=headers)
+                                           headers=headers, **body)
             assert resp.status_code == status, (mobile, path, resp.status_code)
     driver = bearer(tokens_for(client, world.driver.mobile)["access_token"])
     assert client.get(f"/api/v1/driver/orders/{order_no}", headers=driver).get_json()[

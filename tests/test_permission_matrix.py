@@ -60,6 +60,8 @@ ROUTES = {
     "/api/v1/driver/orders/<order_no>": "api_driver_order",
     "/api/v1/driver/orders/<order_no>/start": "api_driver_order_post",
     "/api/v1/driver/orders/<order_no>/complete": "api_driver_order_post",
+    "/api/v1/driver/orders/<order_no>/photos": "api_driver_order_post",
+    "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>": "api_driver_order_post",
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",
@@ -342,7 +344,8 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
         assert status == _expected(API_DRIVER_ORDER, who), (who, status)
     with app.app_context():
         before = db.session.get(Order, info["order_id"])
-        before = (before.state, len(before.events), before.total)
+        photo_id = before.photos[0].id
+        before = (before.state, len(before.events), before.total, len(before.photos))
     for who, (client, headers) in people.items():
         if who == "customer":
             continue
@@ -355,6 +358,12 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
                 resp = client.post(f"/api/v1/driver/orders/{no}/{path}", json={},
                                    headers=headers)
                 assert resp.status_code == _expected(API_DRIVER_ORDER, who), (who, path)
+            resp = client.post(f"/api/v1/driver/orders/{no}/photos", headers=headers,
+                               data={"upload_id": "photo-0001"})
+            assert resp.status_code == _expected(API_DRIVER_ORDER, who), (who, "photo")
+            resp = client.delete(f"/api/v1/driver/orders/{no}/photos/{photo_id}",
+                                 headers=headers)
+            assert resp.status_code == _expected(API_DRIVER_ORDER, who), (who, "remove")
         if who == "salesman":
             continue
         for action, data in (("close", {"reason": "x"}), ("mark_paid", {"note": "x"})):
@@ -363,7 +372,7 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
             assert resp.status_code == _expected(API_SALES_ORDER, who), (who, action)
     with app.app_context():
         after = db.session.get(Order, info["order_id"])
-        assert (after.state, len(after.events), after.total) == before
+        assert (after.state, len(after.events), after.total, len(after.photos)) == before
 
 
 def test_api_cart_lines_are_their_owners_only(app, scene):

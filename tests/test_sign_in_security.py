@@ -18,6 +18,8 @@ API_ALLOW_LIST: set[str] = {
     "/api/v1/sales/orders/<order_no>", "/api/v1/sales/orders/<order_no>/actions",
     "/api/v1/driver/orders", "/api/v1/driver/orders/<order_no>",
     "/api/v1/driver/orders/<order_no>/start", "/api/v1/driver/orders/<order_no>/complete",
+    "/api/v1/driver/orders/<order_no>/photos",
+    "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>",
 }
 
 

@@ -6,10 +6,13 @@ delivery note are not a state change; add_delivery_photos keeps them as Delivery
 rows. driver_money decides the only money a driver page shows.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.pricing import money
@@ -18,12 +21,13 @@ from app.ordering import queries, scope
 from app.ordering.lines import held_quantity
 from app.ordering.models import DeliveryPhoto, Order
 from app.ordering.states import Pay, PaymentStatus, State
-from app.platform import uploads
-from app.platform.errors import PermissionDenied, ValidationError
+from app.platform import ids, uploads
+from app.platform.errors import NotFound, PermissionDenied, ValidationError
 from app.platform.transactions import atomic
 
 MAX_PHOTOS_PER_ORDER = 20  # signed notes of one order; more is a mistake or abuse
 PHOTO_STATES = (State.ASSIGNED, State.DELIVERING)
+UPLOAD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 
@@ -139,15 +143,9 @@ def may_add_photos(order: Order, actor) -> bool:
     return is_my_order(order, actor) and order.state in PHOTO_STATES
 
 
-@atomic
-def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
-    """Store photos of the signed delivery note of an order; all or nothing.
-
-    Only the order's assigned driver, while the order is assigned or out for delivery.
-    Each file is checked and re-encoded by uploads.save_image (private, in the order's
-    folder); if any file is refused, the ones already stored are removed and nothing
-    is added.
-    """
+def _check_photo_change(order: Order, actor) -> None:
+    """Only the order's assigned driver, while the order is assigned or out for delivery,
+    adds or removes photos of its delivery note."""
     driver = scope.driver_of(actor)
     if driver is None or order.driver_id != driver.id:
         raise PermissionDenied(_l("Only the order's driver may add photos of its delivery "
@@ -155,6 +153,18 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
     if order.state not in PHOTO_STATES:
         raise ValidationError(_l("Photos of the delivery note can be added only while the "
                                  "order is assigned to you or out for delivery."), "state")
+
+
+@atomic
+def add_delivery_photos(order: Order, files, actor, upload_id: str | None = None
+                        ) -> list[DeliveryPhoto]:
+    """Store photos of the signed delivery note of an order; all or nothing.
+
+    Each file is checked and re-encoded by uploads.save_image (private, in the order's
+    folder); if any file is refused, the ones already stored are removed and nothing
+    is added.
+    """
+    _check_photo_change(order, actor)
     files = [f for f in (files or []) if f is not None and getattr(f, "filename", None)]
     if not files:
         raise ValidationError(_l("Please choose an image."), "photos")
@@ -168,7 +178,8 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
         for file in files:
             image = uploads.save_image(file, private=True, folder=folder)
             stored.append(image.key)
-            photo = DeliveryPhoto(order=order, key=image.key, uploaded_by_id=actor.id)
+            photo = DeliveryPhoto(order=order, key=image.key, uploaded_by_id=actor.id,
+                                  upload_id=upload_id)
             db.session.add(photo)
             photos.append(photo)
         db.session.commit()
@@ -178,6 +189,46 @@ def add_delivery_photos(order: Order, files, actor) -> list[DeliveryPhoto]:
             uploads.delete_image(key)
         raise
     return photos
+
+
+def _photo_by_upload(order: Order, upload_id: str) -> DeliveryPhoto | None:
+    return db.session.scalar(select(DeliveryPhoto).where(
+        DeliveryPhoto.order_id == order.id, DeliveryPhoto.upload_id == upload_id))
+
+
+@atomic
+def add_delivery_photo_once(order: Order, file, actor, upload_id) -> DeliveryPhoto:
+    """One photo with the client's id for this upload. Sent again (a retry on a weak
+    signal, the answer lost), the photo stored the first time is returned and nothing
+    more is stored."""
+    upload_id = str(upload_id or "")
+    if not UPLOAD_ID_RE.match(upload_id):
+        raise ValidationError(_l("Each photo needs an upload id (8 to 64 letters, digits, "
+                                 "- or _)."), "upload_id")
+    _check_photo_change(order, actor)
+    existing = _photo_by_upload(order, upload_id)
+    if existing is not None:
+        return existing
+    try:
+        return add_delivery_photos(order, [file], actor, upload_id=upload_id)[0]
+    except IntegrityError:  # its twin, sent at the same time, was stored first
+        existing = _photo_by_upload(order, upload_id)
+        if existing is None:
+            raise
+        return existing
+
+
+@atomic
+def remove_delivery_photo(order: Order, photo_id, actor) -> None:
+    """A wrong photo removed by the driver before completing the delivery."""
+    _check_photo_change(order, actor)
+    photo = next((p for p in order.photos if p.id == ids.parse_id(photo_id)), None)
+    if photo is None:
+        raise NotFound(_l("That photo is not on this order."))
+    key = photo.key
+    db.session.delete(photo)
+    db.session.commit()
+    uploads.delete_image(key)
 
 
 # ---- the driver end -----------------------------------------------------------------------

@@ -233,11 +233,14 @@ class OrderEvent(Model):
 
 class DeliveryPhoto(Model):
     __tablename__ = "delivery_photo"
+    # A photo sent again on a weak signal carries the same upload id: stored once.
+    __table_args__ = (UniqueConstraint("order_id", "upload_id", name="uq_delivery_photo_upload"),)
     id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
     key = Column(String(255), nullable=False, unique=True)
     uploaded_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    upload_id = Column(String(64))  # the client's id of this upload (API), if it gave one
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     order = relationship("Order", back_populates="photos")

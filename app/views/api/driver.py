@@ -4,6 +4,7 @@ complete it with the lines refused or short at the door and the cash collected."
 
 import functools
 
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
@@ -45,6 +46,11 @@ class DriverLineSchema(Schema):
     is_gift = fields.Boolean(required=True)
 
 
+class PhotoSchema(Schema):
+    id = fields.Integer(required=True)
+    upload_id = fields.String(allow_none=True)
+
+
 class DriverOrderSchema(Schema):
     order_no = fields.String(required=True)
     state = fields.String(required=True)
@@ -55,11 +61,18 @@ class DriverOrderSchema(Schema):
     phone = fields.String(allow_none=True)
     remark = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(DriverLineSchema), required=True)
-    photo_count = fields.Integer(required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True,
+                         metadata={"description": "photos of the signed delivery note"})
     cash_to_collect = money(allow_none=True, metadata={
         "description": "cash on delivery still due; absent from every other order"})
     cash_collected = money(allow_none=True)
     actions = fields.List(fields.String(), required=True)
+
+
+class PhotoFormSchema(Schema):
+    upload_id = fields.String(required=True, validate=validate.Length(max=64), metadata={
+        "description": "the client's id for this photo (8-64 of A-Z a-z 0-9 - _): a retry "
+                       "with the same id is stored once"})
 
 
 class DriverPageSchema(Schema):
@@ -94,7 +107,7 @@ def _order(order) -> dict:
             "shop_name": order.member.shop_name,
             "address": order.pickup_address or order.address_line() or None,
             "contact": order.contact, "phone": order.phone, "remark": order.remark,
-            "lines": order.lines, "photo_count": len(order.photos),
+            "lines": order.lines, "photos": order.photos,
             "cash_to_collect": cash.collect, "cash_collected": cash.collected,
             "actions": workflow.allowed_actions(order, current_user)}
 
@@ -150,3 +163,29 @@ class CompleteDelivery(MethodView):
         return _order(workflow.apply(order, "complete_delivery", current_user,
                                      refused=refused,
                                      cash_collected=body.get("cash_collected") or None))
+
+
+@blp.route("/orders/<order_no>/photos")
+class DeliveryPhotos(MethodView):
+    @drivers_only
+    @blp.arguments(PhotoFormSchema, location="form")
+    @blp.response(201, PhotoSchema)
+    @blp.doc(security=SECURED, description="multipart/form-data: the image as `photo` "
+             "(JPEG, PNG or WebP), and `upload_id`.")
+    def post(self, form, order_no):
+        """Add one photo of the signed delivery note (while the order is assigned to me
+        or out for delivery)."""
+        order = scope.get_order(current_user, order_no=order_no)
+        return delivery.add_delivery_photo_once(order, request.files.get("photo"),
+                                                current_user, form["upload_id"])
+
+
+@blp.route("/orders/<order_no>/photos/<int:photo_id>")
+class DeliveryPhoto(MethodView):
+    @drivers_only
+    @blp.response(204)
+    @blp.doc(security=SECURED)
+    def delete(self, order_no, photo_id):
+        """Remove a wrong photo before completing the delivery."""
+        order = scope.get_order(current_user, order_no=order_no)
+        delivery.remove_delivery_photo(order, photo_id, current_user)
