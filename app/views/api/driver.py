@@ -2,48 +2,24 @@
 prices: only the cash to collect, ordering.delivery.driver_money), start the delivery,
 complete it with the lines refused or short at the door and the cash collected."""
 
-import functools
 
 from flask import request
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.ordering import delivery, queries, scope, workflow
 from app.ordering.states import STAFF_LABELS
-from app.platform import accounts, ids
+from app.platform import ids
 from app.platform.ids import MAX_ID
-from app.platform.security import ACCESS, DRIVER_END
-from app.views.api.errors import error_response
-from app.views.api.order_shapes import money
+from app.platform.security import DRIVER_END
+from app.views.api.errors import holding
+from app.views.api.order_shapes import PackedLineSchema, money
 
+drivers_only = holding(DRIVER_END)
 blp = Blueprint("api_driver", __name__, description="The driver's end (司机端)")
 SECURED = [{"bearer": []}]
-
-
-def drivers_only(fn):
-    @jwt_required()
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if not accounts.can(current_user, ACCESS, DRIVER_END):
-            return error_response(403)
-        return fn(*args, **kwargs)
-
-    return wrapper
-
-
-class DriverLineSchema(Schema):
-    id = fields.Integer(required=True)
-    product_name = fields.String(required=True)
-    model = fields.String(allow_none=True)
-    spec = fields.String(allow_none=True, attribute="spec_text")
-    base_unit = fields.String(required=True)
-    inner_unit = fields.String(required=True)
-    inner_qty = fields.Integer(required=True)
-    quantity = fields.Integer(required=True)
-    refused_qty = fields.Integer(required=True)
-    is_gift = fields.Boolean(required=True)
 
 
 class PhotoSchema(Schema):
@@ -60,7 +36,7 @@ class DriverOrderSchema(Schema):
     contact = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     remark = fields.String(allow_none=True)
-    lines = fields.List(fields.Nested(DriverLineSchema), required=True)
+    lines = fields.List(fields.Nested(PackedLineSchema), required=True)
     photos = fields.List(fields.Nested(PhotoSchema), required=True,
                          metadata={"description": "photos of the signed delivery note"})
     cash_to_collect = money(allow_none=True, metadata={

@@ -1,7 +1,14 @@
-"""Every API error as JSON: {"code": stable, "message": translated, "errors": by field}."""
+"""Every API error as JSON: {"code": stable, "message": translated, "errors": by field},
+and the guard that refuses a person outside an end."""
+
+import functools
 
 from flask import has_request_context, jsonify, request
 from flask_babel import gettext as _
+from flask_jwt_extended import current_user, jwt_required
+
+from app.platform import accounts
+from app.platform.security import ACCESS
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
@@ -49,3 +56,19 @@ def install_error_handlers(app) -> None:
     jwt.revoked_token_loader(signed_out)
     jwt.token_verification_failed_loader(lambda _h, _d: error_response(
         401, code="invalid_token"))
+
+
+def holding(view_name: str, permission: str = ACCESS):
+    """A route for signed-in people holding (permission, view_name), as the web's
+    views.guards.requires: no token 401, another end's person 403."""
+    def decorator(fn):
+        @jwt_required()
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if not accounts.can(current_user, permission, view_name):
+                return error_response(403)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

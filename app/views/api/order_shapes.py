@@ -11,7 +11,9 @@ def money(**kwargs):
     return fields.Decimal(as_string=True, places=2, **kwargs)
 
 
-class OrderLineSchema(Schema):
+class PackedLineSchema(Schema):
+    """A line as goods: what and how much, in base units and packs; no money."""
+    id = fields.Integer(required=True)
     product_name = fields.String(required=True)
     model = fields.String(allow_none=True)
     spec = fields.String(allow_none=True, attribute="spec_text")
@@ -19,10 +21,14 @@ class OrderLineSchema(Schema):
     inner_unit = fields.String(required=True)
     inner_qty = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
-    refused_qty = fields.Integer(required=True)
+    refused_qty = fields.Integer(required=True, metadata={
+        "description": "refused or short at the door"})
+    is_gift = fields.Boolean(required=True)
+
+
+class OrderLineSchema(PackedLineSchema):
     unit_price = money(required=True)
     amount = money(required=True)
-    is_gift = fields.Boolean(required=True)
 
 
 class OrderSchema(Schema):

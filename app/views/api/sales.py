@@ -1,18 +1,17 @@
 """The salesman's end over the API: orders of my regions by tab with counts, the order
 page, and every action the business end offers, each through workflow.apply."""
 
-import functools
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.ordering import history, queries, scope, workflow
-from app.platform import accounts, ids
+from app.platform import ids
 from app.platform.ids import MAX_ID
-from app.platform.security import ACCESS, SALES_END
-from app.views.api.errors import error_response
+from app.platform.security import SALES_END
+from app.views.api.errors import holding
 from app.views.api.order_shapes import (
     StaffOrderDetailSchema,
     StaffOrderSchema,
@@ -20,21 +19,10 @@ from app.views.api.order_shapes import (
     order_summary,
 )
 
+salesmen_only = holding(SALES_END)
 blp = Blueprint("api_sales", __name__, description="The salesman's end (业务端)")
 SECURED = [{"bearer": []}]
 TAB_KEYS = list(queries.SALES_TAB_KEYS)
-
-
-def salesmen_only(fn):
-    """A signed-in person holding the business end; others 401 / 403."""
-    @jwt_required()
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if not accounts.can(current_user, ACCESS, SALES_END):
-            return error_response(403)
-        return fn(*args, **kwargs)
-
-    return wrapper
 
 
 class SalesQuerySchema(Schema):
