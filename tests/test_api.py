@@ -299,7 +299,7 @@ def test_no_api_route_answers_a_500_to_hostile_input(app, client, world):
                for value in HOSTILE_VALUES if value not in ("\ud800",)]
     bodies.append(b'{"quantities": {"\\ud800": 1}, "action": "\\ud800"}')
     # Well-formed requests with values the services must refuse, so the handlers run.
-    spec, big = str(world.spec_id), "999999999999999999"
+    spec, big = str(world.spec_id), "9999999999"  # 10 digits, beyond a 32-bit id
     bodies += [json.dumps(body).encode() for body in [
         {"quantities": {spec: world.moq}}, {"quantities": {big: world.moq}},
         {"quantities": {spec: 10_000_000}}, {"quantities": {spec: 0}},
@@ -449,3 +449,14 @@ def test_only_the_assigned_driver_reaches_a_delivery_over_the_api(app, client, w
     driver = bearer(tokens_for(client, world.driver.mobile)["access_token"])
     assert client.get(f"/api/v1/driver/orders/{order_no}", headers=driver).get_json()[
         "state"] == "assigned"
+
+
+def test_a_spec_id_beyond_the_database_is_refused_by_the_cart(app, world):
+    from app.ordering import cart
+    from app.platform.errors import ValidationError
+
+    with app.app_context():
+        customer = world.user(world.customer)
+        for spec_id in (2 ** 31, 999999999999999999, "9999999999", -1):
+            with pytest.raises(ValidationError):
+                cart.add_to_cart(customer, {spec_id: world.moq})

@@ -14,6 +14,7 @@ from app.catalog import pricing
 from app.catalog.models import Product, Spec
 from app.extensions import db
 from app.ordering.models import CartLine
+from app.platform import ids
 from app.platform.errors import PermissionDenied, ValidationError
 from app.platform.transactions import atomic
 
@@ -68,7 +69,10 @@ def add_to_cart(user, quantities: dict[int, object]) -> int:
         quantity = parse_quantity(raw)
         if quantity == 0:
             continue
-        wanted[int(spec_id)] = quantity
+        spec_key = ids.parse_id(spec_id)
+        if spec_key is None:  # beyond any id the database holds (PostgreSQL: 32-bit)
+            raise ValidationError(_l("That spec does not exist."), "spec")
+        wanted[spec_key] = quantity
     if not wanted:
         raise ValidationError(_l("Please choose a quantity for at least one spec."), "quantity")
     # Two phones of one shop may add while a third checks out: a line that another

@@ -52,7 +52,7 @@ class CartSchema(Schema):
 
 
 class AddSchema(Schema):
-    quantities = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9]\d{0,17}$")),
+    quantities = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9]\d{0,9}$")),
                              values=fields.Integer(validate=validate.Range(0, 10_000_000)),
                              required=True, validate=validate.Length(min=1, max=200),
                              metadata={"description": "{spec id: quantity in base units}, "
@@ -162,7 +162,7 @@ class Cart(MethodView):
     @blp.doc(security=SECURED)
     def post(self, body):
         """Add quantities (base units, MOQ multiples); all valid or nothing added."""
-        cart.add_to_cart(current_user, {int(k): v for k, v in body["quantities"].items()})
+        cart.add_to_cart(current_user, body["quantities"])
         return _cart()
 
 
