@@ -94,6 +94,13 @@ def thumb_key_of(key: str) -> str:
     return f"{base}_t{ext}"
 
 
+def media_url(key: str | None, thumb: bool = False) -> str | None:
+    """The path a stored image is served at (/media/, app/views/media.py), or None."""
+    if not key:
+        return None
+    return "/media/" + (thumb_key_of(key) if thumb else key)
+
+
 def original_key_of(key: str) -> str:
     """The image a key belongs to: itself, or the original of a thumbnail."""
     base, ext = os.path.splitext(key)

@@ -10,16 +10,10 @@ from marshmallow import Schema, fields, post_dump, validate
 
 from app.catalog import navigation, pricing, storefront
 from app.platform.ids import MAX_PAGE
-from app.platform.uploads import thumb_key_of
+from app.platform.uploads import media_url
 from app.views.api.errors import error_response
 
 blp = Blueprint("api_catalog", __name__, description="Categories and products")
-
-
-def media_url(key: str | None, thumb: bool = False) -> str | None:
-    if not key:
-        return None
-    return "/media/" + (thumb_key_of(key) if thumb else key)
 
 
 class CategorySchema(Schema):

@@ -88,11 +88,7 @@ def yuan(value) -> str:
     return f"¥{value:.2f}"
 
 
-@bp.app_template_filter("media")
-def media_url(key: str | None, thumb: bool = False) -> str | None:
-    if not key:
-        return None
-    return "/media/" + (uploads.thumb_key_of(key) if thumb else key)
+bp.add_app_template_filter(uploads.media_url, "media")
 
 
 @bp.app_template_filter("shop_link")
