@@ -57,11 +57,15 @@ TENCENT_SMS_SDK_APP_ID = ""
 TENCENT_SMS_SIGN_NAME = ""
 TENCENT_SMS_REGION = "ap-guangzhou"
 TENCENT_SMS_ENDPOINT = "sms.tencentcloudapi.com"
-# WeChat (mini program subscribe messages, or official-account template messages).
-WECHAT_APP_ID = ""
-WECHAT_APP_SECRET = ""
-WECHAT_MESSAGE_KIND = "subscribe"  # subscribe | template
+# WeChat: the mini program (sign-in, subscribe messages) and the official account (the
+# storefront in WeChat's browser, template messages); README "WeChat".
+WECHAT_MINIPROGRAM_APP_ID = ""
+WECHAT_MINIPROGRAM_APP_SECRET = ""
+WECHAT_OFFICIAL_APP_ID = ""
+WECHAT_OFFICIAL_APP_SECRET = ""
+WECHAT_MESSAGE_KIND = "subscribe"  # subscribe (mini program) | template (official account)
 WECHAT_API_BASE = "https://api.weixin.qq.com"
+WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/connect"  # where WeChat's browser signs in
 WECHAT_MINIPROGRAM_PAGE = "pages/orders/index"  # where a tap on the message opens
 # 出库签收单 PDF: reportlab's built-in STSong-Light, or a TrueType (.ttf) font by path.
 PDF_FONT_PATH = ""
@@ -144,8 +148,11 @@ ENV_KEYS = {
     "TENCENT_SMS_SIGN_NAME": str,
     "TENCENT_SMS_REGION": str,
     "TENCENT_SMS_ENDPOINT": str,
-    "WECHAT_APP_ID": str,
-    "WECHAT_APP_SECRET": str,
+    "WECHAT_MINIPROGRAM_APP_ID": str,
+    "WECHAT_MINIPROGRAM_APP_SECRET": str,
+    "WECHAT_OFFICIAL_APP_ID": str,
+    "WECHAT_OFFICIAL_APP_SECRET": str,
+    "WECHAT_OAUTH_BASE": str,
     "WECHAT_MESSAGE_KIND": str,
     "WECHAT_API_BASE": str,
     "WECHAT_MINIPROGRAM_PAGE": str,

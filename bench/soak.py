@@ -691,24 +691,21 @@ def stuck_sending(conn, since, killed_at) -> tuple[list[int], list[int]]:
 
 def expected_messages(conn, since) -> Counter:
     """(event, order_no, channel, recipient) -> 1 for every message the run's order events
-    must have written, decided as app/services/messaging.py decides it."""
+    must have written, decided as app/messaging/outbox.py decides it."""
     cs_phone = (conn.execute("SELECT cs_phone FROM shop_settings ORDER BY id LIMIT 1")
                 .fetchone() or (None,))[0]
     expected = Counter()
     rows = conn.execute(
         "SELECT e.action, o.order_no, o.user_id, o.placed_by_id, o.region_id, m.phone, "
-        "u.username, m.wechat_openid, m.own_salesman_id "
+        "u.username, m.own_salesman_id "
         'FROM order_event e JOIN "order" o ON o.id = e.order_id '
         "JOIN member m ON m.id = o.member_id JOIN ab_user u ON u.id = o.user_id "
         "WHERE e.id > %s AND e.action IN ('submit', 'confirm')", (since["order_event"],))
-    for action, order_no, user_id, placed_by, region_id, phone, username, openid, own in rows:
+    for action, order_no, user_id, placed_by, region_id, phone, username, own in rows:
         event = "order_confirmed" if action == "confirm" else (
             "order_submitted" if placed_by == user_id else "order_placed_for_you")
-        # Both providers are `log` here: a customer with an openid gets WeChat, else SMS.
-        if openid:
-            expected[(event, order_no, "wechat", openid)] += 1
-        else:
-            expected[(event, order_no, "sms", phone or username)] += 1
+        # Nobody signs in with WeChat in the soak: every customer is told by SMS.
+        expected[(event, order_no, "sms", phone or username)] += 1
         expected[(event, order_no, "inapp", str(user_id))] += 1
         if action == "submit":
             salesmen = conn.execute(

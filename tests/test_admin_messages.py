@@ -274,7 +274,7 @@ def test_our_own_reasons_are_translated_and_extracted(app, make):
     ("access token request failed, nothing sent (ConnectTimeout)", "连不上服务商"),
     ("HTTP 502; the message may have been delivered", "可能已发出"),
     ("the customer has no WeChat openid", "没有绑定微信"),
-    ("WECHAT_APP_SECRET is not set", "WECHAT_APP_SECRET"),
+    ("WECHAT_MINIPROGRAM_APP_SECRET is not set", "WECHAT_MINIPROGRAM_APP_SECRET"),
     (f"{GAVE_UP} could not connect to the gateway: refused", "连不上服务商"),
 ])
 def test_our_providers_reasons_are_shown_in_chinese_with_the_original(app, error, zh):

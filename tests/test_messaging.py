@@ -11,12 +11,19 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.members import services as members
+from app.members import wechat_accounts
 from app.members.models import Member
-from app.messaging import events, outbox, templates
+from app.messaging import consent, events, outbox, templates
 from app.messaging.jobs import GAVE_UP, NO_ANSWER, backoff, sweep_pending_messages
-from app.messaging.models import Channel, Message, MessageStatus, MessageTemplate
-from app.messaging.providers import wechat as wechat_provider
+from app.messaging.models import (
+    Channel,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    SubscribeAcceptance,
+)
 from app.ordering import workflow
+from app.platform import wechat as platform_wechat
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
 from tests.order_factory import World
@@ -49,27 +56,97 @@ def test_customer_without_openid_hears_of_confirmation_by_sms_and_in_app(app, wo
     assert sms.body == f"订单确认通知：您的订单{order.order_no}已确认，我们会尽快为您发货。"
 
 
-def test_customer_with_openid_hears_by_wechat_not_sms(app, world, ctx):
-    db.session.get(Member, world.customer.id).wechat_openid = "oPifa-customer-1"
+MINI_APP = "wxpifa-mini-0001"
+
+
+def _on_wechat(app, monkeypatch, member_ref, openid, *, accepted=0, template="TPL-CONFIRM",
+               appid=MINI_APP, secret="mini-secret"):  # noqa: S107
+    """The customer signed in with the mini program and accepted `accepted` times the
+    WeChat template of order_confirmed."""
+    monkeypatch.setitem(app.config, "WECHAT_MINIPROGRAM_APP_ID", appid)
+    monkeypatch.setitem(app.config, "WECHAT_MINIPROGRAM_APP_SECRET", secret)
+    if not templates.get_template("order_confirmed", Channel.WECHAT).template_code:
+        templates.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
+                                template, "character_string1=order_no\nthing2=text",
+                                actor=None)
+    member = db.session.get(Member, member_ref.id)
+    platform_wechat.remember(member.user_id, platform_wechat.Login(appid, openid, None),
+                             platform_wechat.MINIPROGRAM)
+    for _ in range(accepted):
+        consent.record(member.user_id, {template: "accept"})
     db.session.commit()
-    order = world.order("pending")
-    workflow.apply(order, "confirm", world.user(world.salesman))
-    channels = {(m.channel, m.recipient) for m in _messages(event="order_confirmed")}
-    assert channels == {(Channel.WECHAT, "oPifa-customer-1"),
-                        (Channel.INAPP, str(world.customer.user_id))}
+    return member
+
+
+def test_an_accepted_subscription_sends_by_wechat_once_then_sms(app, world, ctx,
+                                                                monkeypatch):
+    _on_wechat(app, monkeypatch, world.customer, "oPifa-customer-1", accepted=1)
+    first, second = world.order("pending"), world.order("pending")
+    workflow.apply(first, "confirm", world.user(world.salesman))
+    workflow.apply(second, "confirm", world.user(world.salesman))
+
+    sent = [(m.channel, m.recipient, m.route) for m in _messages(event="order_confirmed")
+            if m.channel != Channel.INAPP]
+    assert sent == [(Channel.WECHAT, "oPifa-customer-1", "wechat_subscribed"),
+                    (Channel.SMS, world.customer.mobile, "sms_no_acceptance")]
+    assert consent.unused(world.customer.user_id, "TPL-CONFIRM") == 0
+    wechat_message = _messages(event="order_confirmed", channel=Channel.WECHAT)[0]
+    spent = db.session.scalar(select(SubscribeAcceptance))
+    assert spent.used_at is not None and spent.message_id == wechat_message.id
+    assert len(_messages(event="order_confirmed", channel=Channel.INAPP)) == 2
+
+
+def test_acceptances_are_recorded_for_our_templates_only(app, world, ctx, monkeypatch):
+    member = _on_wechat(app, monkeypatch, world.customer, "oPifa-customer-1")
+    left = consent.record(member.user_id, {"TPL-CONFIRM": "accept"})
+    assert left == {"TPL-CONFIRM": 1}
+    assert consent.record(member.user_id, {"TPL-CONFIRM": "reject"}) == {"TPL-CONFIRM": 1}
+    with pytest.raises(ValidationError):
+        consent.record(member.user_id, {"TPL-SOMEONE-ELSES": "accept"})
+    with pytest.raises(ValidationError):
+        consent.record(member.user_id, {})
+    for _ in range(consent.MAX_UNUSED + 5):
+        consent.record(member.user_id, {"TPL-CONFIRM": "accept"})
+    assert consent.unused(member.user_id, "TPL-CONFIRM") == consent.MAX_UNUSED
+
+
+def test_customer_route_says_why(app, world, ctx, monkeypatch):
+    member = db.session.get(Member, world.customer.id)
+    assert outbox.customer_route("order_confirmed", member)[2] == "sms_no_wechat"
+    member = _on_wechat(app, monkeypatch, world.customer, "oPifa-customer-1")
+    assert outbox.customer_route("order_confirmed", member)[2] == "sms_no_acceptance"
+    consent.record(member.user_id, {"TPL-CONFIRM": "accept"})
+    assert outbox.customer_route("order_confirmed", member) == (
+        Channel.WECHAT, "oPifa-customer-1", "wechat_subscribed")
+    assert outbox.customer_route("order_confirmed", member, account_news=True)[2] == \
+        "sms_account_news"
+    # An official-account template message needs the official-account identity instead.
+    monkeypatch.setitem(app.config, "WECHAT_MESSAGE_KIND", "template")
+    assert outbox.customer_route("order_confirmed", member)[2] == "sms_no_wechat"
+    monkeypatch.setitem(app.config, "WECHAT_OFFICIAL_APP_ID", "wxpifa-official")
+    monkeypatch.setitem(app.config, "WECHAT_OFFICIAL_APP_SECRET", "official-secret")
+    platform_wechat.remember(member.user_id, platform_wechat.Login(
+        "wxpifa-official", "oOfficial-1", None), platform_wechat.OFFICIAL)
+    assert outbox.customer_route("order_confirmed", member) == (
+        Channel.WECHAT, "oOfficial-1", "wechat_follower")
+
+
+def test_unbound_identity_gets_no_wechat(app, world, ctx, monkeypatch):
+    member = _on_wechat(app, monkeypatch, world.customer, "oPifa-customer-1", accepted=1)
+    [identity] = wechat_accounts.bound_identities(member.user_id)
+    wechat_accounts.unbind(member.user, identity["id"])
+    assert outbox.customer_route("order_confirmed", member)[2] == "sms_no_wechat"
+    assert wechat_accounts.bound_identities(member.user_id) == []
 
 
 def test_openid_is_passed_over_while_only_sms_has_a_real_gateway(app, world, ctx,
                                                                  monkeypatch):
-    db.session.get(Member, world.customer.id).wechat_openid = "oPifa-customer-1"
-    db.session.commit()
+    member = _on_wechat(app, monkeypatch, world.customer, "oPifa-customer-1", accepted=1)
     monkeypatch.setitem(app.config, "SMS_PROVIDER", "tencent")
     monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "log")
-    member = db.session.get(Member, world.customer.id)
-    assert outbox.customer_channel(member) == Channel.SMS
+    assert outbox.customer_route("order_confirmed", member)[:1] == (Channel.SMS,)
     monkeypatch.setitem(app.config, "WECHAT_PROVIDER", "wechat")
-    assert outbox.customer_channel(member) == Channel.WECHAT
-    assert outbox.customer_channel(member, account_news=True) == Channel.SMS
+    assert outbox.customer_route("order_confirmed", member)[0] == Channel.WECHAT
 
 
 def test_driver_and_customer_are_told_of_the_assignment(app, world, ctx):
@@ -84,11 +161,9 @@ def test_driver_and_customer_are_told_of_the_assignment(app, world, ctx):
     assert customer == {Channel.SMS, Channel.INAPP}
 
 
-def test_account_news_goes_by_sms_even_with_an_openid(app, make, ctx):
+def test_account_news_goes_by_sms_even_with_an_openid(app, make, ctx, monkeypatch):
     ref = make.member(status="pending")
-    member = db.session.get(Member, ref.id)
-    member.wechat_openid = "oPifa-member-2"
-    db.session.commit()
+    member = _on_wechat(app, monkeypatch, ref, "oPifa-member-2", accepted=1)
     members.reject(member, "照片不清晰", world_admin(app, make))
     rows = _messages(event="member_rejected")
     assert {m.channel for m in rows} == {Channel.SMS, Channel.INAPP}
@@ -396,18 +471,18 @@ def test_backoff_doubles_up_to_the_cap(app):
 
 def test_wechat_confirmation_reaches_the_gateway_with_the_template(app, world, ctx,
                                                                   monkeypatch):
-    wechat_provider.reset_clients()
+    platform_wechat.reset_clients()
     with WeChatStandIn("wxpifa0001", "wechat-secret", openids={"oPifa-1"},
                        templates={"TPL-CONFIRM": {"character_string1", "thing2"}}) as wx:
-        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_APP_ID": "wxpifa0001",
-                           "WECHAT_APP_SECRET": "wechat-secret",
+        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_MINIPROGRAM_APP_ID": "wxpifa0001",
+                           "WECHAT_MINIPROGRAM_APP_SECRET": "wechat-secret",
                            "WECHAT_API_BASE": wx.url}.items():
             monkeypatch.setitem(app.config, key, value)
         templates.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
                                 "TPL-CONFIRM", "character_string1=order_no\nthing2=text",
                                 actor=None)
-        db.session.get(Member, world.customer.id).wechat_openid = "oPifa-1"
-        db.session.commit()
+        _on_wechat(app, monkeypatch, world.customer, "oPifa-1", accepted=1,
+                   appid="wxpifa0001", secret="wechat-secret")
         order = world.order("pending")
         workflow.apply(order, "confirm", world.user(world.salesman))
         message = _messages(event="order_confirmed", channel=Channel.WECHAT)[0]
@@ -416,21 +491,21 @@ def test_wechat_confirmation_reaches_the_gateway_with_the_template(app, world, c
                                 "kind": "subscribe",
                                 "data": {"character_string1": {"value": order.order_no},
                                          "thing2": {"value": f"订单{order.order_no}已确认"}}}]
-    wechat_provider.reset_clients()
+    platform_wechat.reset_clients()
 
 
 def test_wechat_refused_for_good_falls_back_to_one_sms(app, world, ctx, monkeypatch):
-    wechat_provider.reset_clients()
+    platform_wechat.reset_clients()
     with WeChatStandIn("wxpifa0002", "wechat-secret", openids={"oPifa-known"},
                        templates={"TPL-CONFIRM": {"thing2"}}) as wx:
-        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_APP_ID": "wxpifa0002",
-                           "WECHAT_APP_SECRET": "wechat-secret",
+        for key, value in {"WECHAT_PROVIDER": "wechat", "WECHAT_MINIPROGRAM_APP_ID": "wxpifa0002",
+                           "WECHAT_MINIPROGRAM_APP_SECRET": "wechat-secret",
                            "WECHAT_API_BASE": wx.url}.items():
             monkeypatch.setitem(app.config, key, value)
         templates.save_template("order_confirmed", Channel.WECHAT, "订单{order_no}已确认",
                                 "TPL-CONFIRM", "thing2=text", actor=None)
-        db.session.get(Member, world.customer.id).wechat_openid = "oPifa-unknown"
-        db.session.commit()
+        _on_wechat(app, monkeypatch, world.customer, "oPifa-unknown", accepted=1,
+                   appid="wxpifa0002", secret="wechat-secret")
         order = world.order("pending")
         workflow.apply(order, "confirm", world.user(world.salesman))
         db.session.expire_all()
@@ -444,4 +519,4 @@ def test_wechat_refused_for_good_falls_back_to_one_sms(app, world, ctx, monkeypa
         assert wx.accepted == []
         outbox.retry_message(wechat[0], actor=None)  # fails again: no second SMS
         assert len(_messages(event="order_confirmed", channel=Channel.SMS)) == 1
-    wechat_provider.reset_clients()
+    platform_wechat.reset_clients()

@@ -62,6 +62,9 @@ ROUTES = {
     "/api/v1/driver/orders/<order_no>/complete": "api_driver_order_post",
     "/api/v1/driver/orders/<order_no>/photos": "api_driver_order_post",
     "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>": "api_driver_order_post",
+    # One's own WeChat identities only (test_wechat_identities_are_their_owners_only).
+    "/me/wechat/<int:identity_id>/unbind": "own_wechat_identity",
+    "/api/v1/me/wechat/<int:identity_id>": "own_wechat_identity",
     "/driver/orders/<order_no>/start": "driver_order_post",
     "/driver/orders/<order_no>/photos": "driver_order_post",
     "/driver/orders/<order_no>/complete": "driver_order_post",

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from app.messaging.providers import Outcome, Outgoing, wechat
+from app.platform import wechat as platform_wechat
 from tests.standins.wechat import WeChatStandIn
 
 APPID = "wx0123456789abcdef"
@@ -22,9 +23,9 @@ PARAMS = [("character_string1", "P20261125001"), ("thing2", "已确认，明日�
 @pytest.fixture(autouse=True)
 def fresh_clients():
     # The provider caches one client (and its in-memory token) per process: start empty.
-    wechat.reset_clients()
+    platform_wechat.reset_clients()
     yield
-    wechat.reset_clients()
+    platform_wechat.reset_clients()
 
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def standin():
 
 def make_config(standin_or_url, **extra) -> dict:
     url = standin_or_url if isinstance(standin_or_url, str) else standin_or_url.url
-    config = {"WECHAT_APP_ID": APPID, "WECHAT_APP_SECRET": SECRET,
+    # One stand-in app answers for both: which settings a kind uses is tested below.
+    config = {"WECHAT_MINIPROGRAM_APP_ID": APPID, "WECHAT_MINIPROGRAM_APP_SECRET": SECRET,
+              "WECHAT_OFFICIAL_APP_ID": APPID, "WECHAT_OFFICIAL_APP_SECRET": SECRET,
               "WECHAT_MESSAGE_KIND": "subscribe", "WECHAT_API_BASE": url,
               "WECHAT_MINIPROGRAM_PAGE": "pages/orders/index", "REDIS_URL": "",
               "MESSAGE_CONNECT_TIMEOUT": 2.0, "MESSAGE_READ_TIMEOUT": 5.0}
@@ -134,7 +137,7 @@ def test_token_refused_even_when_fresh_is_retried_later(standin, monkeypatch):
 
 
 def test_wrong_secret_fails(standin):
-    result = send(make_config(standin, WECHAT_APP_SECRET="wrong-secret"))
+    result = send(make_config(standin, WECHAT_MINIPROGRAM_APP_SECRET="wrong-secret"))
 
     assert result.outcome == Outcome.FAILED
     assert result.error == "40125: invalid appsecret"
@@ -143,7 +146,7 @@ def test_wrong_secret_fails(standin):
 
 
 def test_wrong_appid_fails(standin):
-    result = send(make_config(standin, WECHAT_APP_ID="wx-not-ours"))
+    result = send(make_config(standin, WECHAT_MINIPROGRAM_APP_ID="wx-not-ours"))
 
     assert result.outcome == Outcome.FAILED
     assert result.error.startswith("40013: ")
@@ -219,7 +222,7 @@ def test_gateway_gone_after_token_is_retried(standin):
     assert send(config).outcome == Outcome.SENT
     standin.stop()  # the token is cached; now the send itself cannot connect
     # stop() leaves open keep-alive connections served: drop the client's pooled ones.
-    for client in wechat._clients.values():
+    for client in platform_wechat._clients.values():
         client._http.close()
 
     result = send(config, message_id=2)
@@ -254,9 +257,13 @@ def test_slow_token_answer_is_retried_not_uncertain(standin):
 @pytest.mark.parametrize(("extra", "config_extra", "error"), [
     ({"recipient": ""}, {}, "the customer has no WeChat openid"),
     ({"template_code": ""}, {}, "no WeChat template id for this message"),
-    ({}, {"WECHAT_APP_ID": ""}, "WECHAT_APP_ID is not set"),
-    ({}, {"WECHAT_APP_SECRET": ""}, "WECHAT_APP_SECRET is not set"),
+    ({}, {"WECHAT_MINIPROGRAM_APP_ID": ""}, "WECHAT_MINIPROGRAM_APP_ID is not set"),
+    ({}, {"WECHAT_MINIPROGRAM_APP_SECRET": ""}, "WECHAT_MINIPROGRAM_APP_SECRET is not set"),
     ({}, {"WECHAT_MESSAGE_KIND": "custom"}, "WECHAT_MESSAGE_KIND must be"),
+    ({}, {"WECHAT_MESSAGE_KIND": "template", "WECHAT_OFFICIAL_APP_ID": ""},
+     "WECHAT_OFFICIAL_APP_ID is not set"),
+    ({}, {"WECHAT_MESSAGE_KIND": "template", "WECHAT_OFFICIAL_APP_SECRET": ""},
+     "WECHAT_OFFICIAL_APP_SECRET is not set"),
 ])
 def test_missing_settings_fail_without_a_request(standin, extra, config_extra, error):
     result = send(make_config(standin, **config_extra), **extra)
@@ -272,10 +279,10 @@ def test_token_is_shared_through_redis(standin, redis_url):
 
     appid = f"wx-test-{uuid.uuid4().hex[:8]}"  # its own token key in the shared Redis
     standin.appid = appid
-    config = make_config(standin, WECHAT_APP_ID=appid, REDIS_URL=redis_url)
+    config = make_config(standin, WECHAT_MINIPROGRAM_APP_ID=appid, REDIS_URL=redis_url)
     try:
         assert send(config).outcome == Outcome.SENT
-        wechat.reset_clients()  # as another worker process would start
+        platform_wechat.reset_clients()  # as another worker process would start
         assert send(config, message_id=2).outcome == Outcome.SENT
 
         assert standin.token_requests == 1

@@ -20,6 +20,9 @@ API_ALLOW_LIST: set[str] = {
     "/api/v1/driver/orders/<order_no>/start", "/api/v1/driver/orders/<order_no>/complete",
     "/api/v1/driver/orders/<order_no>/photos",
     "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>",
+    "/api/v1/auth/wechat", "/api/v1/auth/wechat/bind", "/api/v1/auth/sms-code",
+    "/api/v1/auth/sms-token", "/api/v1/me/wechat", "/api/v1/me/wechat/<int:identity_id>",
+    "/api/v1/me/subscriptions",
 }
 
 

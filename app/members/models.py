@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
+from app.platform import wechat
 from app.platform.time import utcnow
 
 
@@ -51,8 +52,6 @@ class Member(Model):
     address = Column(String(255))
     region_id = Column(Integer, ForeignKey("region.id"), index=True)
     wechat_id = Column(String(64))
-    # Set by WeChat sign-in; with it the customer is told by WeChat instead of SMS.
-    wechat_openid = Column(String(64), unique=True, index=True)
     invoice_title = Column(String(128))
     tax_number = Column(String(32))
     status = Column(String(16), nullable=False, default=MemberStatus.INCOMPLETE, index=True)
@@ -84,6 +83,11 @@ class Member(Model):
     def account_state(self):
         return _l("Enabled") if self.user.active else _l("Disabled")
 
+    def wechat_bindings(self):
+        """Which WeChat identities the account has, in words (the back office)."""
+        return gettext(", ").join(str(wechat.KIND_LABELS.get(row.kind, row.kind))
+                                  for row in wechat.identities(self.user_id)) or "—"
+
     def status_label(self):
         labels = {MemberStatus.INCOMPLETE: _l("Profile incomplete"),
                   MemberStatus.PENDING: _l("Pending approval"),
@@ -95,7 +99,8 @@ class Member(Model):
 class CodePurpose:
     REGISTER = "register"
     RESET = "reset"
-    ALL = (REGISTER, RESET)
+    SIGN_IN = "sign_in"  # sign-in by SMS code, and binding a WeChat identity to a phone
+    ALL = (REGISTER, RESET, SIGN_IN)
 
 
 class VerificationCode(Model):

@@ -2,7 +2,7 @@
 
 Pure data, read by templates, the outbox and the message log. Who is told of what is
 decided by the domain whose event it is (ordering/notify.py for orders, members for
-account news); how a customer is reached (WeChat or SMS) by outbox.customer_channel.
+account news); how a customer is reached (WeChat or SMS) by outbox.customer_route.
 """
 
 from dataclasses import dataclass

@@ -76,6 +76,8 @@ class Message(Model):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     sent_at = Column(DateTime)
     read_at = Column(DateTime)  # in-app messages
+    # Why a customer's news went by this channel (outbox.ROUTES): the log shows it.
+    route = Column(String(32))
 
     user = relationship("User")
 
@@ -102,3 +104,20 @@ class MessageTemplate(Model):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     updated_by_id = Column(Integer, ForeignKey("ab_user.id",
                                                name="fk_message_template_updated_by_id"))
+
+
+class SubscribeAcceptance(Model):
+    """One "allow" a person tapped in the mini program's subscribe prompt
+    (`wx.requestSubscribeMessage`) for one template: it lets us send that template to
+    them once (WeChat's rule for one-time subscribe messages). Used by the message that
+    spent it."""
+
+    __tablename__ = "subscribe_acceptance"
+    __table_args__ = (Index("ix_subscribe_acceptance_unused", "user_id", "template_id",
+                            "used_at"),)
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    template_id = Column(String(64), nullable=False)
+    accepted_at = Column(DateTime, nullable=False, default=utcnow)
+    used_at = Column(DateTime)
+    message_id = Column(Integer, ForeignKey("message.id", name="fk_subscribe_acceptance_message"))

@@ -2,9 +2,10 @@
 causes it; its delivery job (messaging/jobs.py, enqueued by dotted path) runs after that
 commit. Nothing here commits except a person's retry.
 
-How a customer is reached: order news by WeChat when they have an openid (and WeChat is
-set up while SMS is), otherwise SMS, and always in the in-app list on "我的"; account
-news by SMS and in-app; a WeChat message refused for good falls back to one SMS.
+How a customer is reached: order news by WeChat when we may (customer_route: an identity
+in the sending app and, for a mini-program subscribe message, an unused acceptance),
+otherwise SMS, and always in the in-app list on "我的"; account news by SMS and in-app; a
+WeChat message refused for good falls back to one SMS. Each message keeps why (`route`).
 """
 
 from flask import current_app
@@ -13,10 +14,12 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.jobs import enqueue
+from app.messaging import consent
 from app.messaging.events import EVENTS
 from app.messaging.models import Channel, Message, MessageStatus
 from app.messaging.providers import Outgoing, provider_name
 from app.messaging.templates import get_template, provider_params, render
+from app.platform import wechat
 from app.platform.accounts import can
 from app.platform.errors import ValidationError
 from app.platform.time import utcnow
@@ -27,7 +30,8 @@ FALLBACK_PHONE = "_sms_phone"  # a WeChat message's customer phone, for the SMS 
 
 
 def write_message(event: str, channel: str, recipient: str, params: dict | None = None, *,
-                  user_id: int | None = None, body: str | None = None) -> Message:
+                  user_id: int | None = None, body: str | None = None,
+                  route: str | None = None) -> Message:
     """Add one outbox row to the current transaction and schedule its delivery.
 
     The text is rendered now from the event's template, so the log and the in-app list
@@ -42,7 +46,7 @@ def write_message(event: str, channel: str, recipient: str, params: dict | None 
                       fallback=spec.text if spec else "")
     # due_at empty means "now" (the claim then needs no clock agreement between hosts).
     message = Message(event=event, channel=channel, recipient=str(recipient), body=body,
-                      user_id=user_id, template=event, params=params,
+                      user_id=user_id, template=event, params=params, route=route,
                       status=MessageStatus.PENDING, due_at=None)
     db.session.add(message)
     db.session.flush()
@@ -132,27 +136,68 @@ def forget_secrets(message: Message) -> None:
     message.body, message.params = body, params
 
 
+# Why a customer's news went by WeChat or by SMS: kept on the message, shown in the log.
+ROUTES = {
+    "wechat_subscribed": _l("WeChat: the customer accepted this message in the mini program "
+                            "(one acceptance used)"),
+    "wechat_follower": _l("WeChat: official-account template message"),
+    "sms_account_news": _l("SMS: account news always goes by SMS"),
+    "sms_no_wechat": _l("SMS: the customer has no WeChat identity in our app"),
+    "sms_no_acceptance": _l("SMS: no unused acceptance of this WeChat message is left"),
+    "sms_wechat_not_set_up": _l("SMS: WeChat messages are not set up (only SMS has a "
+                                "gateway)"),
+    "sms_no_wechat_template": _l("SMS: this message has no WeChat template id"),
+    "sms_fallback": _l("SMS: WeChat refused the message, so it went by SMS instead"),
+}
+
+
 def tell_customer(event: str, member, params: dict | None = None, *,
                   account_news: bool = False) -> None:
-    """Order news: WeChat when the customer has an openid, else SMS; always in-app.
+    """Order news by WeChat when we may (customer_route), else SMS; always in-app.
     Account news (approved, rejected) always goes by SMS, as the brief asks."""
     phone = member.phone or member.user.username
-    if customer_channel(member, account_news=account_news) == Channel.WECHAT:
-        write_message(event, Channel.WECHAT, member.wechat_openid,
-                      {**(params or {}), FALLBACK_PHONE: phone}, user_id=member.user_id)
-    else:
-        write_message(event, Channel.SMS, phone, params, user_id=member.user_id)
+    channel, openid, route = customer_route(event, member, account_news=account_news)
+    if channel == Channel.WECHAT:
+        acceptance = None
+        if route == "wechat_subscribed":
+            template_id = get_template(event, Channel.WECHAT).template_code
+            acceptance = consent.spend(member.user_id, template_id)
+            if acceptance is None:  # spent meanwhile by another message
+                channel, route = Channel.SMS, "sms_no_acceptance"
+        if channel == Channel.WECHAT:
+            message = write_message(event, Channel.WECHAT, openid,
+                                    {**(params or {}), FALLBACK_PHONE: phone},
+                                    user_id=member.user_id, route=route)
+            if acceptance is not None:
+                acceptance.message_id = message.id
+    if channel == Channel.SMS:
+        write_message(event, Channel.SMS, phone, params, user_id=member.user_id, route=route)
     write_message(event, Channel.INAPP, str(member.user_id), params, user_id=member.user_id)
 
 
-def customer_channel(member, *, account_news: bool = False) -> str:
-    """WeChat or SMS for one customer's news. WeChat needs an openid, and is passed over
-    while only SMS has a real gateway (WeChat on `log` would reach nobody)."""
-    if account_news or not member.wechat_openid:
-        return Channel.SMS
+def customer_route(event: str, member, *, account_news: bool = False):
+    """(channel, openid, route) for one customer's news. WeChat needs the customer's
+    identity in the app that sends (the mini program for subscribe messages, the official
+    account for template messages), a WeChat template id, and for a subscribe message an
+    unused acceptance of it; and it is passed over while only SMS has a real gateway
+    (WeChat on `log` would reach nobody). The acceptance is spent by tell_customer."""
+    if account_news:
+        return Channel.SMS, None, "sms_account_news"
     if provider_name(Channel.WECHAT) == "log" and provider_name(Channel.SMS) != "log":
-        return Channel.SMS
-    return Channel.WECHAT
+        return Channel.SMS, None, "sms_wechat_not_set_up"
+    subscribe = (current_app.config.get("WECHAT_MESSAGE_KIND") or "subscribe") == "subscribe"
+    openid = wechat.openid_for(member.user_id,
+                               wechat.MINIPROGRAM if subscribe else wechat.OFFICIAL)
+    if not openid:
+        return Channel.SMS, None, "sms_no_wechat"
+    template_id = get_template(event, Channel.WECHAT).template_code
+    if not template_id:
+        return Channel.SMS, None, "sms_no_wechat_template"
+    if not subscribe:
+        return Channel.WECHAT, openid, "wechat_follower"
+    if consent.unused(member.user_id, template_id) == 0:
+        return Channel.SMS, None, "sms_no_acceptance"
+    return Channel.WECHAT, openid, "wechat_subscribed"
 
 
 def fall_back(message: Message) -> Message | None:
@@ -171,7 +216,8 @@ def fall_back(message: Message) -> Message | None:
     if not phone:
         return None
     return write_message(message.event, Channel.SMS, phone,
-                         {**params, "_fallback_of": str(message.id)}, user_id=message.user_id)
+                         {**params, "_fallback_of": str(message.id)}, user_id=message.user_id,
+                         route="sms_fallback")
 
 
 def _account_mobile(user_id: int) -> str | None:

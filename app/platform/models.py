@@ -1,7 +1,17 @@
-"""What the platform keeps: the server-side state of sign-ins and the shop's settings."""
+"""What the platform keeps: the server-side state of sign-ins, the WeChat identities of
+accounts (platform/wechat.py) and the shop's settings."""
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 from app.platform.time import utcnow
@@ -16,6 +26,27 @@ class AccountSession(Model):
     __tablename__ = "account_session"
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
     version = Column(Integer, nullable=False, default=0)
+
+
+class WechatIdentity(Model):
+    """One WeChat identity of an account: its openid in one of our apps (mini program or
+    official account; platform/wechat.py)."""
+
+    __tablename__ = "wechat_identity"
+    __table_args__ = (UniqueConstraint("appid", "openid", name="uq_wechat_identity_openid"),
+                      UniqueConstraint("user_id", "appid", name="uq_wechat_identity_user_app"))
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    kind = Column(String(16), nullable=False)  # MINIPROGRAM | OFFICIAL
+    appid = Column(String(32), nullable=False)
+    openid = Column(String(64), nullable=False)
+    unionid = Column(String(64), index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_used_at = Column(DateTime, nullable=False, default=utcnow)
+    # Unbound by the person: no longer signs in or receives messages, and WeChat's
+    # browser does not bind it again silently; binding it on purpose clears this.
+    unbound_at = Column(DateTime)
 
 
 class ShopSettings(Model):

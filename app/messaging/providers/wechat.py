@@ -1,6 +1,8 @@
 """WeChat provider: a mini program subscribe message or an official account template message.
 
-Sent through wechatpy's `WeChatClient`. Two requests may be involved: the access token
+Sent through the shared WeChat client (platform/wechat.py): a subscribe message by the mini
+program's app (WECHAT_MINIPROGRAM_APP_ID), a template message by the official account's
+(WECHAT_OFFICIAL_APP_ID). Two requests may be involved: the access token
 (cached in wechatpy's session storage, in Redis when REDIS_URL is set, because WeChat limits
 token fetches per day and every worker process should share one token) and the message.
 Whatever goes wrong before the message request leaves us is RETRY; after it left, an
@@ -10,20 +12,15 @@ Error texts never contain a requests exception's own text: its URL carries the a
 token, and for the token request the app secret.
 """
 
-import threading
-
 import requests
-from redis import Redis, RedisError
+from redis import RedisError
 from urllib3.exceptions import MaxRetryError
-from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
-from wechatpy.session.memorystorage import MemoryStorage
-from wechatpy.session.redisstorage import RedisStorage
 
 from app.messaging.providers import Outcome, ProviderResult
+from app.platform import wechat
 
 NAME = "wechat"
-DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 # The token was revoked (a newer one was fetched elsewhere) or expired early.
 TOKEN_ERRORS = {40001, 40014, 42001}
@@ -34,76 +31,14 @@ BUSY_ERRORS = {-1, 45011}
 # other 5xx to the message request may come after WeChat took it.
 NOT_TAKEN_STATUSES = {429, 503}
 
-_clients: dict[tuple, "_Client"] = {}
-_clients_lock = threading.Lock()
-
-
-class _Session(requests.Session):
-    """wechatpy fetches the access token without a timeout; give every request ours."""
-
-    def __init__(self, timeout):
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method, url, **kwargs):
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().request(method, url, **kwargs)
-
-
-class _Client(WeChatClient):
-    """A WeChatClient whose every URL, the token URL included, starts at `api_base`."""
-
-    def __init__(self, appid, secret, api_base, storage, timeout):
-        # auto_retry off: wechatpy would refetch the token and resend without limit;
-        # send() refreshes once and knows which request failed.
-        super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
-        self._http = _Session(timeout)
-        self.api_base = api_base
-        # Instance attributes shadow the class constants (wechatpy builds one API object
-        # per client in __new__, so changing `self.wxa` touches no other client).
-        self.API_BASE_URL = f"{api_base}/cgi-bin/"  # client.message.*
-        self.wxa.API_BASE_URL = f"{api_base}/"  # client.wxa.*
-
-    def fetch_access_token(self):
-        # wechatpy hard-codes https://api.weixin.qq.com/cgi-bin/token here.
-        return self._fetch_access_token(
-            url=f"{self.api_base}/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid,
-                    "secret": self.secret})
-
-
-def reset_clients() -> None:
-    """Forget the cached clients and their in-memory tokens (tests, config changes)."""
-    with _clients_lock:
-        _clients.clear()
-
-
-def _client(config, appid, secret, api_base) -> _Client:
-    timeout = (float(config.get("MESSAGE_CONNECT_TIMEOUT", 5.0)),
-               float(config.get("MESSAGE_READ_TIMEOUT", 10.0)))
-    redis_url = config.get("REDIS_URL") or ""
-    settings = (secret, timeout, redis_url)
-    with _clients_lock:
-        client = _clients.get((appid, api_base))
-        if client is None or client.settings != settings:
-            if redis_url:
-                redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
-                storage = RedisStorage(redis, prefix="pifa:wechat")
-            else:
-                storage = MemoryStorage()
-            client = _Client(appid, secret, api_base, storage, timeout)
-            client.settings = settings
-            _clients[(appid, api_base)] = client
-        return client
-
 
 def _missing(outgoing, config, kind, api_base) -> str | None:
-    if not config.get("WECHAT_APP_ID"):
-        return "WECHAT_APP_ID is not set"
-    if not config.get("WECHAT_APP_SECRET"):
-        return "WECHAT_APP_SECRET is not set"
     if kind not in ("subscribe", "template"):
         return f"WECHAT_MESSAGE_KIND must be subscribe or template, not {kind!r}"
+    prefix = "WECHAT_MINIPROGRAM" if kind == "subscribe" else "WECHAT_OFFICIAL"
+    for setting in (f"{prefix}_APP_ID", f"{prefix}_APP_SECRET"):
+        if not config.get(setting):
+            return f"{setting} is not set"
     if not api_base.startswith(("http://", "https://")):
         return f"WECHAT_API_BASE must start with http:// or https://, not {api_base!r}"
     if not outgoing.template_code:
@@ -150,13 +85,14 @@ def _not_sent(exc: Exception, what: str) -> str:
 
 
 def send(outgoing, config) -> ProviderResult:
-    appid, secret = config.get("WECHAT_APP_ID"), config.get("WECHAT_APP_SECRET")
     kind = config.get("WECHAT_MESSAGE_KIND") or "subscribe"
-    api_base = (config.get("WECHAT_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+    api_base = (config.get("WECHAT_API_BASE") or wechat.DEFAULT_API_BASE).rstrip("/")
     problem = _missing(outgoing, config, kind, api_base)
     if problem:
         return ProviderResult(Outcome.FAILED, NAME, error=problem)
-    client = _client(config, appid, secret, api_base)
+    app = wechat.app_for(wechat.MINIPROGRAM if kind == "subscribe" else wechat.OFFICIAL,
+                         config)
+    client = wechat.client(app, config)
     result = _attempt(client, outgoing, config, kind, fresh_token=False)
     if result is None:  # WeChat refused our token: fetch a fresh one and send once more
         result = _attempt(client, outgoing, config, kind, fresh_token=True)

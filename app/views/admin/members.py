@@ -36,9 +36,10 @@ class MemberView(PifaModelView):
     list_columns = ["shop_name", "contact_name", "phone", "region", "level", "status_label",
                     "own_salesman", "account_state", "created_at", "id"]
     show_columns = ["shop_name", "contact_name", "phone", "address", "region", "level",
-                    "wechat_id", "invoice_title", "tax_number", "status_label",
-                    "reject_reason", "own_salesman", "referred_by", "monthly_settlement",
-                    "account_state", "created_at", "submitted_at", "approved_at"]
+                    "wechat_id", "wechat_bindings", "invoice_title", "tax_number",
+                    "status_label", "reject_reason", "own_salesman", "referred_by",
+                    "monthly_settlement", "account_state", "created_at", "submitted_at",
+                    "approved_at"]
     edit_columns = ["level", "region", "own_salesman", "monthly_settlement"]
     search_columns = ["status", "region", "level", "own_salesman", "shop_name", "contact_name",
                       "phone", "monthly_settlement"]
@@ -48,6 +49,7 @@ class MemberView(PifaModelView):
     label_columns = {"shop_name": _l("Shop name"), "contact_name": _l("Contact"),
                      "phone": _l("Mobile"), "address": _l("Address"), "region": _l("Region"),
                      "level": _l("Member level"), "wechat_id": _l("WeChat ID"),
+                     "wechat_bindings": _l("WeChat bound"),
                      "invoice_title": _l("Invoice title"), "tax_number": _l("Tax number"),
                      "status": _l("Status"), "status_label": _l("Status"),
                      "reject_reason": _l("Reason for rejection"),

@@ -173,7 +173,7 @@ class MessageLogView(BaseView):
         return self.render_template(
             "admin/message_show.html", title=_("Message #%(id)s", id=message.id),
             message=message, body=body, params=params,
-            spec=events.EVENTS.get(message.event),
+            spec=events.EVENTS.get(message.event), route=outbox.ROUTES.get(message.route),
             can_retry=self.appbuilder.sm.has_access("can_retry", "MessageLogView"),
             here=request.full_path.rstrip("?"), **_labels())
 

@@ -1,5 +1,7 @@
 """Mobile sign-in, sign-up with an SMS code, password reset and sign-out, at /auth/."""
 
+import hmac
+import secrets
 from urllib.parse import urlencode
 
 from flask import (
@@ -19,10 +21,10 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import limiter
-from app.members import referral, verification
+from app.members import referral, verification, wechat_accounts
 from app.members import services as members
 from app.members.models import CodePurpose
-from app.platform import accounts, ids, limits, sessions
+from app.platform import accounts, ids, limits, sessions, wechat
 from app.platform.errors import DomainError, ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -195,3 +197,47 @@ def reset():
                 flash(_("Your password has been changed. Please sign in."), "info")
                 return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, error=error), 400 if error else 200
+
+
+# ---- WeChat's browser: the official account's openid, asked once, silently ---------------
+
+WECHAT_STATE = "wechat_oauth_state"
+WECHAT_NEXT = "wechat_oauth_next"
+WECHAT_TRIED = "wechat_oauth_tried"
+
+
+def _in_wechat_browser() -> bool:
+    return "MicroMessenger" in (request.headers.get("User-Agent") or "")
+
+
+@bp.before_app_request
+def _ask_wechat_for_openid():
+    """A signed-in account opening a storefront page in WeChat's browser, with no identity
+    in the official account yet, is sent once per session through WeChat's silent OAuth
+    (snsapi_base: no prompt) so that template messages can reach it."""
+    if request.method != "GET" or not (request.endpoint or "").startswith("shop.") or \
+            not _in_wechat_browser() or session.get(WECHAT_TRIED) or \
+            not wechat_accounts.wants_official_openid(current_user):
+        return None
+    session[WECHAT_TRIED] = True
+    session[WECHAT_STATE] = secrets.token_urlsafe(16)
+    session[WECHAT_NEXT] = request.full_path if request.query_string else request.path
+    app = wechat_accounts.official_account_app()
+    return redirect(wechat.oauth(app, url_for("auth.wechat_oauth", _external=True),
+                                 session[WECHAT_STATE]).authorize_url)
+
+
+@bp.route("/wechat/oauth")
+def wechat_oauth():
+    """Where WeChat sends the browser back with a code; then on to the page it came from.
+    Nothing here ever stops the person: a refusal only means no WeChat messages."""
+    back = ids.safe_target(session.pop(WECHAT_NEXT, None), "/")
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    expected = session.pop(WECHAT_STATE, None)
+    if current_user.is_authenticated and expected and code and \
+            hmac.compare_digest(state.encode(), expected.encode()):
+        try:
+            wechat_accounts.remember_official_openid(current_user, code[:256])
+        except DomainError as exc:
+            current_app.logger.info("WeChat OAuth gave no openid: %s", exc.message)
+    return redirect(back)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.members import services as members
+from app.members import wechat_accounts
 from app.members.models import MemberStatus, Region
 from app.messaging import inbox
 from app.platform import ids
@@ -58,3 +59,12 @@ def messages():
         inbox.mark_all_read(current_user)
     return render_template("member/messages.html", rows=rows, next_before=next_before,
                            unread_ids=unread_ids)
+
+
+@bp.route("/wechat/<int:identity_id>/unbind", methods=["POST"])
+@signed_in
+def unbind_wechat(identity_id):
+    """Unbind one of my WeChat identities (asked to confirm on 我的 first)."""
+    wechat_accounts.unbind(current_user, min(identity_id, ids.MAX_ID))
+    flash(_("WeChat unbound: it no longer signs you in or receives your messages."), "info")
+    return redirect("/me")

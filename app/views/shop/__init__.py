@@ -17,6 +17,7 @@ from app.catalog import pricing, storefront
 from app.content import services as content
 from app.extensions import db
 from app.members import services as members
+from app.members import wechat_accounts
 from app.members.models import Member
 from app.messaging import inbox
 from app.ordering import cart, queries
@@ -115,6 +116,7 @@ def me():
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user),
                            unread=inbox.unread_count(current_user),
+                           wechat=wechat_accounts.bound_identities(current_user.id),
                            order_counts=queries.customer_tab_counts(current_user) if member else {})
 
 
