@@ -29,6 +29,7 @@ RQ_SCHEDULER_INTERVAL = 1.0  # seconds
 RQ_SCHEDULER_LOCK_TTL = 10  # seconds (whole); at least twice the interval plus one
 
 MEDIA_ROOT = ""  # empty: <instance>/media
+MEDIA_URL_TTL = 600  # seconds a signed link to a private photo (the API's) stays valid
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file; a larger one is refused on its form
 # A whole request. Each file is kept only up to MAX_UPLOAD_BYTES while it is read, so a
 # 40 MB photo costs no memory or disk and is refused on the form with what was typed.
@@ -129,6 +130,7 @@ ENV_KEYS = {
     "RQ_SCHEDULER_INTERVAL": float,
     "RQ_SCHEDULER_LOCK_TTL": int,
     "MEDIA_ROOT": str,
+    "MEDIA_URL_TTL": int,
     "SMS_PROVIDER": str,
     "WECHAT_PROVIDER": str,
     "MESSAGE_CONNECT_TIMEOUT": float,

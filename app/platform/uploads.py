@@ -18,6 +18,7 @@ from typing import Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from app.platform.errors import ValidationError
@@ -99,6 +100,32 @@ def media_url(key: str | None, thumb: bool = False) -> str | None:
     if not key:
         return None
     return "/media/" + (thumb_key_of(key) if thumb else key)
+
+
+SIGNED_SALT = "media-url"
+
+
+def _signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SIGNED_SALT)
+
+
+def signed_media_url(key: str | None, thumb: bool = False) -> str | None:
+    """A short-lived path to a private photo for a client without cookies (the API: the
+    mini program's <image> sends no Authorization header). Whoever holds it may fetch
+    the photo until MEDIA_URL_TTL seconds after it was made, so it is given only to a
+    person the services let see the photo, and kept out of logs and caches."""
+    if not key:
+        return None
+    return "/media/signed/" + _signer().dumps(thumb_key_of(key) if thumb else key)
+
+
+def key_of_signed(token: str) -> str | None:
+    """The key a signed path was made for, or None once expired, altered or not ours."""
+    try:
+        key = _signer().loads(token, max_age=current_app.config["MEDIA_URL_TTL"])
+    except BadSignature:  # SignatureExpired is one
+        return None
+    return key if isinstance(key, str) else None
 
 
 def original_key_of(key: str) -> str:

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.ordering import scope
 from app.platform.errors import NotFound
-from app.platform.uploads import get_storage, is_public_key
+from app.platform.uploads import get_storage, is_public_key, key_of_signed
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -31,10 +31,26 @@ def _allowed(key: str) -> bool:
     return True
 
 
+@bp.route("/signed/<token>")
+def serve_signed(token):
+    """A private photo by a signed path (uploads.signed_media_url): the API decided who
+    may see it when it made the path."""
+    key = key_of_signed(token)
+    if key is None or not key.startswith("private/") or ".." in key:
+        abort(404)
+    resp = _send(key)
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
 @bp.route("/<path:key>")
 def serve(key):
     if not _allowed(key):
         abort(404)
+    return _send(key)
+
+
+def _send(key: str):
     storage = get_storage()
     if not storage.exists(key):
         abort(404)

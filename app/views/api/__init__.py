@@ -10,12 +10,13 @@ from flask import request
 from flask_smorest import Api
 
 from app.extensions import csrf
-from app.views.api import auth, catalog, driver, orders, sales, wechat
+from app.views.api import auth, catalog, customer, driver, orders, sales, wechat
 from app.views.api.errors import error_response, install_error_handlers, is_api_request
 
 PREFIX = "/api/v1"
 BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""), (orders.blp, ""),
-              (sales.blp, "/sales"), (driver.blp, "/driver"), (wechat.blp, ""))
+              (sales.blp, "/sales"), (driver.blp, "/driver"), (wechat.blp, ""),
+               (customer.blp, ""))
 
 
 class PifaApi(Api):

@@ -15,16 +15,19 @@ from app.platform import ids
 from app.platform.ids import MAX_ID
 from app.platform.security import DRIVER_END
 from app.views.api.errors import holding
-from app.views.api.order_shapes import PackedLineSchema, money
+from app.views.api.order_shapes import PackedLineSchema, PhotoSchema, money, photo_link
 
 drivers_only = holding(DRIVER_END)
 blp = Blueprint("api_driver", __name__, description="The driver's end (司机端)")
 SECURED = [{"bearer": []}]
 
 
-class PhotoSchema(Schema):
-    id = fields.Integer(required=True)
+class DeliveryPhotoSchema(PhotoSchema):
     upload_id = fields.String(allow_none=True)
+
+
+def _photo(photo) -> dict:
+    return {**photo_link(photo), "upload_id": photo.upload_id}
 
 
 class DriverOrderSchema(Schema):
@@ -37,7 +40,7 @@ class DriverOrderSchema(Schema):
     phone = fields.String(allow_none=True)
     remark = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(PackedLineSchema), required=True)
-    photos = fields.List(fields.Nested(PhotoSchema), required=True,
+    photos = fields.List(fields.Nested(DeliveryPhotoSchema), required=True,
                          metadata={"description": "photos of the signed delivery note"})
     cash_to_collect = money(allow_none=True, metadata={
         "description": "cash on delivery still due; absent from every other order"})
@@ -83,7 +86,7 @@ def _order(order) -> dict:
             "shop_name": order.member.shop_name,
             "address": order.pickup_address or order.address_line() or None,
             "contact": order.contact, "phone": order.phone, "remark": order.remark,
-            "lines": order.lines, "photos": order.photos,
+            "lines": order.lines, "photos": [_photo(p) for p in order.photos],
             "cash_to_collect": cash.collect, "cash_collected": cash.collected,
             "actions": workflow.allowed_actions(order, current_user)}
 
@@ -145,15 +148,15 @@ class CompleteDelivery(MethodView):
 class DeliveryPhotos(MethodView):
     @drivers_only
     @blp.arguments(PhotoFormSchema, location="form")
-    @blp.response(201, PhotoSchema)
+    @blp.response(201, DeliveryPhotoSchema)
     @blp.doc(security=SECURED, description="multipart/form-data: the image as `photo` "
              "(JPEG, PNG or WebP), and `upload_id`.")
     def post(self, form, order_no):
         """Add one photo of the signed delivery note (while the order is assigned to me
         or out for delivery)."""
         order = scope.get_order(current_user, order_no=order_no)
-        return delivery.add_delivery_photo_once(order, request.files.get("photo"),
-                                                current_user, form["upload_id"])
+        return _photo(delivery.add_delivery_photo_once(order, request.files.get("photo"),
+                                                       current_user, form["upload_id"]))
 
 
 @blp.route("/orders/<order_no>/photos/<int:photo_id>")

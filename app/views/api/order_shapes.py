@@ -5,6 +5,7 @@ from marshmallow import Schema, fields
 
 from app.ordering import history, workflow
 from app.ordering.states import CUSTOMER_LABELS, STAFF_LABELS
+from app.platform import uploads
 
 
 def money(**kwargs):
@@ -57,12 +58,31 @@ class DriverSchema(Schema):
     plate = fields.String(allow_none=True)
 
 
+class PhotoSchema(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={
+        "description": "a signed path, valid MEDIA_URL_TTL seconds (default 10 minutes)"})
+    thumb_url = fields.String(required=True)
+
+
+def photo_link(photo) -> dict:
+    """A private photo as signed paths, for a client that sends no cookie."""
+    return {"id": photo.id, "url": uploads.signed_media_url(photo.key),
+            "thumb_url": uploads.signed_media_url(photo.key, thumb=True)}
+
+
+def photo_links(photos) -> list[dict]:
+    return [photo_link(photo) for photo in photos]
+
+
 class OrderDetailSchema(OrderSchema):
     address = fields.String(allow_none=True)
     remark = fields.String(allow_none=True)
     ship_note = fields.String(allow_none=True)
     driver = fields.Nested(DriverSchema, allow_none=True)
     history = fields.List(fields.Nested(HistorySchema), required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True,
+                         metadata={"description": "the signed delivery note (签收单)"})
     actions = fields.List(fields.String(), required=True,
                           metadata={"description": "what the customer may do now"})
 
@@ -101,7 +121,7 @@ def order_detail(order, user, audience=history.CUSTOMER) -> dict:
                 "plate": order.driver.plate} if order.driver else None,
         history=[{"at": entry.at, "title": entry.title, "details": entry.details}
                  for entry in history.history(order, audience)],
-        actions=workflow.allowed_actions(order, user))
+        photos=photo_links(order.photos), actions=workflow.allowed_actions(order, user))
     if audience == history.STAFF:
         body.update(contact=order.contact, phone=order.phone)
     return body
