@@ -53,9 +53,17 @@ ROUTES = {
     "/driver/orders/<order_no>": "driver_order",
     # The API: the same rules, people known by their Bearer token (test_api_* below).
     "/api/v1/orders/<order_no>": "api_customer_order",
+    "/api/v1/orders/<order_no>/refund": "api_customer_order",
+    "/api/v1/brands/<int:brand_id>": "public",
+    # Whoever holds a fresh signed path may fetch its photo (test_signed_media_paths...).
+    "/media/signed/<token>": "signed_media",
     "/api/v1/orders/<order_no>/actions": "api_customer_order_post",
     "/api/v1/cart/lines/<int:line_id>": "api_cart_line",
     "/api/v1/sales/orders/<order_no>": "api_sales_order",
+    # 代客下单 over the API: test_api_sales.py::test_order_for_is_refused_outside_my_regions.
+    "/api/v1/sales/customers/<int:member_id>/order": "api_sales_customer",
+    "/api/v1/sales/customers/<int:member_id>/order/cart": "api_sales_customer",
+    "/api/v1/sales/customers/<int:member_id>/order/submit": "api_sales_customer",
     "/api/v1/sales/orders/<order_no>/actions": "api_sales_order_post",
     "/api/v1/driver/orders/<order_no>": "api_driver_order",
     "/api/v1/driver/orders/<order_no>/start": "api_driver_order_post",
@@ -79,7 +87,8 @@ ROUTES = {
 PUBLIC_OBJECTS = {"/product/<int:product_id>": "product",
                   "/api/v1/products/<int:product_id>": "product",
                   "/category/<int:category_id>": "category",
-                  "/brand/<int:brand_id>": "brand", "/articles/<int:article_id>": "article"}
+                  "/brand/<int:brand_id>": "brand", "/articles/<int:article_id>": "article",
+                  "/api/v1/brands/<int:brand_id>": "brand"}
 
 ALL = set(WHO)
 SIGN_IN = 302
@@ -341,6 +350,8 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
     for who, (client, headers) in people.items():
         status = client.get(f"/api/v1/orders/{no}", headers=headers).status_code
         assert status == _expected(API_CUSTOMER_ORDER, who), (who, status)
+        status = client.get(f"/api/v1/orders/{no}/refund", headers=headers).status_code
+        assert status == _expected(API_CUSTOMER_ORDER, who), (who, "refund", status)
         status = client.get(f"/api/v1/sales/orders/{no}", headers=headers).status_code
         assert status == _expected(API_SALES_ORDER, who), (who, status)
         status = client.get(f"/api/v1/driver/orders/{no}", headers=headers).status_code
@@ -400,3 +411,22 @@ def test_api_cart_lines_are_their_owners_only(app, scene):
         assert removed.status_code in ((401,) if who == "visitor" else (200, 403)), who
     lines = owner.get("/api/v1/cart", headers=owner_headers).get_json()["lines"]
     assert [(ln["id"], ln["quantity"]) for ln in lines] == [(line["id"], step)]
+
+
+def test_signed_media_paths_open_their_photo_only_while_fresh(app, scene, monkeypatch):
+    _clients, info = scene
+    people = _api_clients(app, info)
+    client, headers = people["customer"]
+    [photo] = client.get(f"/api/v1/orders/{info['order_no']}", headers=headers).get_json()[
+        "photos"]
+    assert photo["url"].startswith("/media/signed/")
+    stranger = app.test_client()  # no cookie, no token: the path is the permission
+    resp = stranger.get(photo["url"])
+    assert resp.status_code == 200 and resp.mimetype.startswith("image/")
+    assert "no-store" in resp.headers["Cache-Control"]
+    assert stranger.get(photo["thumb_url"]).status_code == 200
+    token = photo["url"].rsplit("/", 1)[1]
+    assert stranger.get("/media/signed/" + token[:-3] + "abc").status_code == 404
+    assert stranger.get("/media/signed/not-a-token").status_code == 404
+    monkeypatch.setitem(app.config, "MEDIA_URL_TTL", -1)
+    assert stranger.get(photo["url"]).status_code == 404

@@ -22,7 +22,13 @@ API_ALLOW_LIST: set[str] = {
     "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>",
     "/api/v1/auth/wechat", "/api/v1/auth/wechat/bind", "/api/v1/auth/sms-code",
     "/api/v1/auth/sms-token", "/api/v1/me/wechat", "/api/v1/me/wechat/<int:identity_id>",
-    "/api/v1/me/subscriptions",
+    "/api/v1/me/subscriptions", "/api/v1/home", "/api/v1/brands",
+    "/api/v1/brands/<int:brand_id>", "/api/v1/me/profile", "/api/v1/orders/<order_no>/refund",
+    "/api/v1/frequent", "/api/v1/me/messages", "/api/v1/driver/loading",
+    "/api/v1/sales/customers", "/api/v1/sales/customers/<int:member_id>/order",
+    "/api/v1/sales/customers/<int:member_id>/order/cart",
+    "/api/v1/sales/customers/<int:member_id>/order/submit", "/api/v1/sales/performance",
+    "/api/v1/sales/qr", "/api/v1/sales/qr.png", "/api/v1/sales/qr.svg",
 }
 
 

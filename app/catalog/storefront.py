@@ -45,22 +45,20 @@ class ProductCard:
         return min(priced, key=lambda s: s.unit_price) if priced else None
 
 
+def spec_prices(specs: list[Spec], access: pricing.PriceAccess) -> list[SpecPrice]:
+    """Each spec with its prices as this person may see them (None: hidden), in one query."""
+    prices = pricing.unit_prices(specs, access)
+    return [SpecPrice(spec, prices.get(spec.id),
+                      pricing.pack_price(prices[spec.id], spec) if spec.id in prices else None)
+            for spec in specs]
+
+
 def cards(products: list[Product], access: pricing.PriceAccess) -> list[ProductCard]:
     """Product cards with each active spec's price as this person may see it."""
-    specs = [s for p in products for s in p.specs if s.active]
-    prices = pricing.unit_prices(specs, access)
-    result = []
-    for product in products:
-        card = ProductCard(product)
-        for spec in product.specs:
-            if not spec.active:
-                continue
-            unit = prices.get(spec.id)
-            card.specs.append(SpecPrice(spec, unit,
-                                        pricing.pack_price(unit, spec) if unit is not None
-                                        else None))
-        result.append(card)
-    return result
+    priced = {price.spec.id: price for price in
+              spec_prices([s for p in products for s in p.specs if s.active], access)}
+    return [ProductCard(product, [priced[spec.id] for spec in product.specs if spec.active])
+            for product in products]
 
 
 def _listing(where, page: int, per_page: int, access) -> Page:

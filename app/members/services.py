@@ -69,6 +69,12 @@ def reset_password(raw_phone: str, code: str, password: str) -> None:
 
 # ---- profile -----------------------------------------------------------------------------
 
+def active_regions() -> list[Region]:
+    """The regions a customer may choose on the profile form (save_profile accepts these)."""
+    return db.session.scalars(select(Region).where(Region.active.is_(True))
+                              .order_by(Region.sort_order, Region.id)).all()
+
+
 def is_complete(member: Member | None) -> bool:
     return bool(member and member.shop_name and member.contact_name and member.phone
                 and member.address and member.region_id and member.shop_photo

@@ -32,10 +32,17 @@ BIND_TICKET_TTL = 600  # seconds to bind after wx.login (WeChat's code itself li
 
 
 class WeChatNotAvailable(DomainError):
-    """WeChat sign-in is not set up here, or WeChat cannot be reached right now."""
+    """WeChat cannot be reached right now (or refuses our app's settings): try later."""
 
     status_code = 503
     code = "wechat_unavailable"
+
+
+class WeChatNotSetUp(DomainError):
+    """This installation has no such WeChat app: the door is not there."""
+
+    status_code = 404
+    code = "wechat_not_set_up"
 
 
 @dataclass
@@ -47,8 +54,8 @@ class MiniProgramSignIn:
 def _app(kind: str) -> wechat.App:
     app = wechat.app_for(kind)
     if app is None:
-        raise WeChatNotAvailable(_l("WeChat sign-in is not set up. Please sign in with your "
-                                    "mobile number."))
+        raise WeChatNotSetUp(_l("WeChat sign-in is not set up. Please sign in with your "
+                                "mobile number."))
     return app
 
 

@@ -86,13 +86,17 @@ def door_ok(ctx):
     """Lines refused or short at the door, and cash collected on cash on delivery."""
     order = ctx.order
     lines = {line.id: line for line in order.lines}
-    refused = []
+    refused, named = [], set()
     for item in ctx.data.get("refused") or []:
         line = lines.get(ids.parse_id(item.get("line_id")))
         qty = _whole(item.get("quantity"))
         if line is None or qty is None or qty < 0 or qty > held_quantity(line):
             raise ValidationError(_l("A refused quantity is not possible for that line."),
                                   "refused")
+        if line.id in named:  # twice the same line would refuse more than it holds
+            raise ValidationError(_l("Each line may be named only once among the refused "
+                                     "lines."), "refused")
+        named.add(line.id)
         if qty:
             refused.append((line, qty, clean(item.get("reason"))))
     ctx.checked["refused"] = refused

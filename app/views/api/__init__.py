@@ -11,7 +11,12 @@ from flask_smorest import Api
 
 from app.extensions import csrf
 from app.views.api import auth, catalog, customer, driver, orders, sales, wechat
-from app.views.api.errors import error_response, install_error_handlers, is_api_request
+from app.views.api.errors import (
+    ErrorSchema,
+    error_response,
+    install_error_handlers,
+    is_api_request,
+)
 
 PREFIX = "/api/v1"
 BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""), (orders.blp, ""),
@@ -20,6 +25,8 @@ BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""), (orders.blp, ""),
 
 
 class PifaApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error):
         """flask-smorest's handler answers every HTTPException the app raises; only
         ours (under /api/) become JSON, the web keeps its pages."""

@@ -100,7 +100,8 @@ def _spec(price: storefront.SpecPrice) -> dict:
             "unit_price": price.unit_price, "pack_price": price.pack_price}
 
 
-def _product(card: storefront.ProductCard) -> dict:
+def product_item(card: storefront.ProductCard) -> dict:
+    """A product card as the product lists show it (ProductSchema)."""
     product = card.product
     return {"id": product.id, "name": product.name, "item_no": product.item_no,
             "cover_url": media_url(product.cover, thumb=True),
@@ -109,11 +110,26 @@ def _product(card: storefront.ProductCard) -> dict:
             "specs": [_spec(price) for price in card.specs]}
 
 
-def _access():
+def price_fields(access: pricing.PriceAccess) -> dict:
+    """Whether the caller may order, and why prices are absent when they are."""
+    body = {"can_order": access.can_order}
+    if not access.visible:
+        body["price_note"] = str(pricing.HIDDEN_TEXT)
+    return body
+
+
+def product_page(found, access: pricing.PriceAccess) -> dict:
+    """A page of product cards (ProductPageSchema)."""
+    return {"items": [product_item(card) for card in found.items], "total": found.total,
+            "page": found.page, "pages": found.pages, **price_fields(access)}
+
+
+def caller_prices() -> pricing.PriceAccess:
     return pricing.price_access(current_user) if current_user else pricing.NO_PRICES
 
 
-def _closed():
+def shop_closed():
+    """A 403 (code shop_closed) while the shop is closed to this caller, else None."""
     if not storefront.shop_is_open_for(current_user):
         return error_response(403, code="shop_closed")
     return None
@@ -125,7 +141,7 @@ class Categories(MethodView):
     @blp.response(200, CategorySchema(many=True))
     def get(self):
         """The active category tree (up to three levels)."""
-        return _closed() or [_category(root) for root in navigation.category_nav().roots]
+        return shop_closed() or [_category(root) for root in navigation.category_nav().roots]
 
 
 @blp.route("/products")
@@ -137,9 +153,9 @@ class Products(MethodView):
     def get(self, query):
         """Products on the shelf: in a category (and its subcategories), or matching a
         search (name, item number, model, pinyin and its initials), 20 a page."""
-        if (closed := _closed()) is not None:
+        if (closed := shop_closed()) is not None:
             return closed
-        access, page = _access(), query["page"]
+        access, page = caller_prices(), query["page"]
         if query.get("q"):
             found = storefront.search_products(query["q"], page, access)
         elif query.get("category_id"):
@@ -149,11 +165,7 @@ class Products(MethodView):
             found = storefront.category_products(node.category, page, access)
         else:
             found = storefront.category_products(None, page, access)
-        body = {"items": [_product(card) for card in found.items], "total": found.total,
-                "page": found.page, "pages": found.pages, "can_order": access.can_order}
-        if not access.visible:
-            body["price_note"] = str(pricing.HIDDEN_TEXT)
-        return body
+        return product_page(found, access)
 
 
 @blp.route("/products/<int:product_id>")
@@ -164,12 +176,12 @@ class ProductDetail(MethodView):
     @blp.doc(security=[{}, {"bearer": []}])
     def get(self, product_id):
         """One product with every spec, its pictures, tags and description."""
-        if (closed := _closed()) is not None:
+        if (closed := shop_closed()) is not None:
             return closed
-        card = storefront.product_detail(product_id, _access())
+        card = storefront.product_detail(product_id, caller_prices())
         if card is None:
             return error_response(404)
-        body = _product(card)
+        body = product_item(card)
         body.update(image_urls=[media_url(image.key) for image in card.product.images],
                     tags=[tag.name for tag in card.product.tags],
                     description=card.product.description)

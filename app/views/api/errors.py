@@ -6,6 +6,7 @@ import functools
 from flask import has_request_context, jsonify, request
 from flask_babel import gettext as _
 from flask_jwt_extended import current_user, jwt_required
+from marshmallow import Schema, fields
 
 from app.platform import accounts
 from app.platform.security import ACCESS
@@ -26,6 +27,17 @@ MESSAGES = {
     429: lambda: _("Too many attempts. Please wait a moment and try again."),
     500: lambda: _("Something went wrong on our side. Please try again later."),
 }
+
+
+class ErrorSchema(Schema):
+    """Every error answer of the API (documented as each operation's default answer)."""
+
+    code = fields.String(required=True, metadata={
+        "description": "stable, for programs: validation, unauthorized, token_expired, ..."})
+    message = fields.String(required=True, metadata={
+        "description": "for people, in the Accept-Language (zh by default, en)"})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "by field (or by location, then field): the messages"})
 
 
 def is_api_request() -> bool:

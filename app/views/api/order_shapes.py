@@ -58,17 +58,25 @@ class DriverSchema(Schema):
     plate = fields.String(allow_none=True)
 
 
-class PhotoSchema(Schema):
-    id = fields.Integer(required=True)
+class SignedPhotoSchema(Schema):
+    """A private photo as signed paths, for a client that sends no cookie."""
+
     url = fields.String(required=True, metadata={
         "description": "a signed path, valid MEDIA_URL_TTL seconds (default 10 minutes)"})
     thumb_url = fields.String(required=True)
 
 
+class PhotoSchema(SignedPhotoSchema):
+    id = fields.Integer(required=True)
+
+
+def signed_photo(key: str) -> dict:
+    return {"url": uploads.signed_media_url(key),
+            "thumb_url": uploads.signed_media_url(key, thumb=True)}
+
+
 def photo_link(photo) -> dict:
-    """A private photo as signed paths, for a client that sends no cookie."""
-    return {"id": photo.id, "url": uploads.signed_media_url(photo.key),
-            "thumb_url": uploads.signed_media_url(photo.key, thumb=True)}
+    return {"id": photo.id, **signed_photo(photo.key)}
 
 
 def photo_links(photos) -> list[dict]:

@@ -134,7 +134,12 @@ class ActionSchema(Schema):
 # ---- what the customer sees ---------------------------------------------------------------
 
 def _cart() -> dict:
-    view = checkout.cart_view(current_user)
+    return cart_body(current_user)
+
+
+def cart_body(user, member=None) -> dict:
+    """A cart as the API shows it; `member`: priced as that member (代客下单)."""
+    view = checkout.cart_view(user, member)
     return {"total": view.total, "can_checkout": view.can_checkout, "lines": [
         {"id": row.line.id, "spec_id": row.spec.id, "product_id": row.spec.product_id,
          "product_name": row.spec.product.name, "model": row.spec.model,

@@ -138,7 +138,8 @@ class WeChatSignIn(MethodView):
     @blp.arguments(WeChatCodeSchema)
     @blp.response(200, WeChatSignInSchema)
     @blp.alt_response(401, description="The bound account is disabled")
-    @blp.alt_response(503, description="WeChat sign-in is not set up, or WeChat is down")
+    @blp.alt_response(404, description="WeChat sign-in is not set up here")
+    @blp.alt_response(503, description="WeChat cannot be reached: try again later")
     def post(self, body):
         """Sign in with the mini program's `wx.login` code: tokens for a bound WeChat, or
         a bind ticket to bind a phone with."""

@@ -3,12 +3,10 @@
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.extensions import db
 from app.members import services as members
 from app.members import wechat_accounts
-from app.members.models import MemberStatus, Region
+from app.members.models import MemberStatus
 from app.messaging import inbox
 from app.platform import ids
 from app.platform.errors import DomainError
@@ -27,8 +25,7 @@ def profile():
     if member is None:
         flash(_("Only customer accounts have a shop profile."), "info")
         return redirect("/me")
-    regions = db.session.scalars(select(Region).where(Region.active.is_(True))
-                                 .order_by(Region.sort_order, Region.id)).all()
+    regions = members.active_regions()
     values = {f: getattr(member, f) for f in PROFILE_FIELDS}
     if not values["phone"]:
         values["phone"] = current_user.username

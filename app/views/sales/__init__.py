@@ -6,9 +6,6 @@ starts from scope.scoped_orders), one order only through scope.get_order, every 
 change through workflow.apply, carts and checkout through ordering.cart / checkout.
 """
 
-import io
-
-import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
@@ -25,6 +22,7 @@ from app.ordering.states import (
     STAFF_LABELS,
 )
 from app.platform import ids, paging
+from app.platform.errors import NotFound
 from app.platform.security import SALES_END
 from app.views.guards import requires
 
@@ -61,10 +59,10 @@ def index():
 
 
 def _my_signup_link() -> str:
-    salesman = staff_of(current_user, StaffKind.SALESMAN)
-    if salesman is None:
+    try:
+        _profile, code = referral.my_referral(current_user)
+    except NotFound:
         abort(404)
-    code = referral.ensure_referral_code(salesman)
     return url_for("auth.register", ref=code, _external=True)
 
 
@@ -79,17 +77,10 @@ def qr():
 @bp.route("/qr.<fmt>")
 @requires(SALES_END)
 def qr_image(fmt):
-    if fmt not in ("png", "svg"):
+    if fmt not in referral.QR_FORMATS:
         abort(404)
-    code = segno.make(_my_signup_link(), error="m")
-    out = io.BytesIO()
-    if fmt == "png":
-        code.save(out, kind="png", scale=10, border=2)
-        mime = "image/png"
-    else:
-        code.save(out, kind="svg", scale=10, border=2, xmldecl=False)
-        mime = "image/svg+xml"
-    resp = Response(out.getvalue(), mimetype=mime)
+    resp = Response(referral.qr_code(_my_signup_link(), fmt),
+                    mimetype=referral.QR_FORMATS[fmt])
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = f"attachment; filename=pifa-qr.{fmt}"
     resp.headers["Cache-Control"] = "private, max-age=300"

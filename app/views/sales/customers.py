@@ -56,11 +56,8 @@ def _order_for_page(member, values: dict, error=None, status=200):
                                              access, per_page=RESULTS_PER_PAGE)
     frequent = []
     if not q:
-        seen = []
-        for product, _spec, _n in checkout.frequent_specs(customer):
-            if product not in seen:
-                seen.append(product)
-        frequent = storefront.cards(seen[:FREQUENT_PRODUCTS], access)
+        frequent = storefront.cards(checkout.frequent_products(customer, FREQUENT_PRODUCTS),
+                                    access)
     view = checkout.cart_view(customer, member)
     state = checkout.form_state(customer, member, values)
     if not view.rows:
