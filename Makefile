@@ -21,8 +21,10 @@ run: setup
 	$(FLASK) pifa seed-demo
 	PIFA_ENV=development $(BIN)/python run.py
 
+# Two pytest-xdist workers (TEST_WORKERS=0 for one process); a file's tests stay together.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Extract every string, update both catalogs, fill English from the source text, compile.
 i18n: $(STAMP)

@@ -18,8 +18,44 @@ from app.extensions import db
 from app.platform.security import sync_roles
 
 CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+# Under pytest-xdist (`make test` runs two workers) each worker is "gw0", "gw1", ...: it
+# gets its own PostgreSQL database and its own Redis database, so the workers never
+# truncate or flush each other's rows (SQLite files are per worker already).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_database(url: str) -> str:
+    """`url`'s database, or under xdist a `<name>_<worker>` database beside it (made if
+    missing; .ci/run drops them with its own)."""
+    if not url or not WORKER:
+        return url
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database or 'pifa_test'}_{WORKER}"
+    admin = {"host": parsed.host or "127.0.0.1", "port": parsed.port or 5432,
+             "user": parsed.username or "postgres", "dbname": "postgres", "autocommit": True}
+    if parsed.password:
+        admin["password"] = parsed.password
+    with psycopg.connect(**admin) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                        (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _worker_redis(url: str) -> str:
+    """`url`, or under xdist the database below it by the worker's number (15, 14, ...)."""
+    match = re.fullmatch(r"(redis://[^/]+)/(\d+)", url or "")
+    if not match or not WORKER:
+        return url
+    return f"{match[1]}/{int(match[2]) - int(WORKER.removeprefix('gw'))}"
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
+TEST_REDIS_URL = _worker_redis(os.environ.get("TEST_REDIS_URL", ""))
 PASSWORD = "secret123"
 
 # Tables that keep their rows between tests: roles and permissions, written once.

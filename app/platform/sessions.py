@@ -6,7 +6,7 @@ loader accepts the cookie only while the account's version is still that one, so
 every session issued before it, on every device, whatever the browser kept.
 """
 
-from flask import session
+from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,17 @@ from app.extensions import db
 from app.platform.models import AccountSession
 
 SESSION_KEY = "_sv"
+
+
+def account_and_version(user_id: int):
+    """(the account, its session version) in one query, or (None, 0): every API request
+    needs both, and a second round trip is a good part of what a small request costs."""
+    user_model = current_app.appbuilder.sm.user_model
+    row = db.session.execute(
+        select(user_model, AccountSession.version)
+        .outerjoin(AccountSession, AccountSession.user_id == user_model.id)
+        .where(user_model.id == user_id)).first()
+    return (None, 0) if row is None else (row[0], row[1] or 0)
 
 
 def version_of(user_id: int) -> int:

@@ -31,9 +31,7 @@ def user_for(jwt_data: dict):
     user_id = ids.parse_id(str(jwt_data.get("sub", "")))
     if user_id is None:
         return None
-    user = current_app.appbuilder.sm.get_user_by_id(user_id)
-    if user is None or not user.active:
-        return None
-    if jwt_data.get(VERSION_CLAIM) != sessions.version_of(user_id):
+    user, version = sessions.account_and_version(user_id)
+    if user is None or not user.active or jwt_data.get(VERSION_CLAIM) != version:
         return None
     return user
