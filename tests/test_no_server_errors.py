@@ -142,7 +142,18 @@ def walk(app, make):
         clients[who] = app.test_client()
         assert login(clients[who], ref.mobile).status_code == 302, who
     app.config["WTF_CSRF_ENABLED"] = False
+    # A Flask-AppBuilder form view keeps the field names of the first form it built:
+    # built with CSRF on (an earlier test in this process), they name a csrf_token field
+    # that forms built with CSRF off do not have. Left out for the walk, then put back.
+    kept = {}
+    for view in app.appbuilder.baseviews:
+        columns = getattr(view, "form_columns", None)
+        if isinstance(columns, list) and "csrf_token" in columns:
+            kept[view] = columns
+            view.form_columns = [name for name in columns if name != "csrf_token"]
     yield clients, values
+    for view, columns in kept.items():
+        view.form_columns = columns
     app.config["WTF_CSRF_ENABLED"] = True
     with app.app_context():  # roles and permissions outlive a test: put them back
         from app.platform.security import sync_roles
