@@ -34,7 +34,7 @@ from app.messaging.models import Message
 from app.ordering import scope
 from app.platform import uploads
 from tests import catalog_factory as cf
-from tests.conftest import login
+from tests.conftest import TEST_DATABASE_URL, login
 from tests.images import image_bytes
 from tests.order_factory import World
 
@@ -397,6 +397,13 @@ def test_no_route_answers_a_server_error(app, walk):
               ("paths", lambda: [walker.hostile_paths(who) for who in walkers]),
               ("params", lambda: [walker.hostile_params(who) for who in walkers]),
               ("forms", walker.hostile_forms)]
+    if TEST_DATABASE_URL:
+        # Every name at once set to each value is the walk's longest phase (pass 1 runs it
+        # on SQLite). On PostgreSQL what the database itself refuses (too-large numbers,
+        # too-long text for a column) is reached by the paths, by every form submitted
+        # one hostile field at a time and by the random requests below; leaving this
+        # phase to pass 1 keeps CI inside its time.
+        phases = [phase for phase in phases if phase[0] != "params"]
     for name, run in phases:
         started, before = time.perf_counter(), walker.requests
         run()
