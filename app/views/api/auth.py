@@ -43,7 +43,7 @@ class MeSchema(Schema):
     member = fields.Nested(MemberSchema, allow_none=True)
 
 
-def _mobile_key() -> str:
+def mobile_key() -> str:
     body = request.get_json(silent=True)
     raw = body.get("mobile") if isinstance(body, dict) else None
     try:
@@ -52,7 +52,7 @@ def _mobile_key() -> str:
         return str(raw or "").strip()[:32]
 
 
-def _refused(response) -> bool:
+def refused_sign_in(response) -> bool:
     return response.status_code in (400, 401, 422)
 
 
@@ -63,7 +63,7 @@ def _too_many(_exc):
 
 @blp.route("/token")
 class SignIn(MethodView):
-    decorators = [limits.sign_in_limited(_mobile_key, _refused)]
+    decorators = [limits.sign_in_limited(mobile_key, refused_sign_in)]
 
     @blp.arguments(SignInSchema)
     @blp.response(200, TokensSchema)

@@ -4,7 +4,7 @@ the account's WeChat identities, and subscribe-message acceptances.
 Each route is one call of members.wechat_accounts, members.verification or
 messaging.consent; the rate limits are the web's (sign-in per IP, codes per phone/IP)."""
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_jwt_extended import current_user, jwt_required
@@ -18,7 +18,7 @@ from app.messaging import consent
 from app.platform import accounts, limits, tokens
 from app.platform.ids import MAX_ID
 from app.platform.security import CUSTOMER
-from app.views.api.auth import TokensSchema
+from app.views.api.auth import TokensSchema, mobile_key, refused_sign_in
 from app.views.api.errors import error_response
 
 blp = Blueprint("api_wechat", __name__, description="WeChat sign-in, SMS codes, WeChat "
@@ -31,22 +31,9 @@ def _mobile():
                          metadata={"example": "13800000001"})
 
 
-def _refused(response) -> bool:
-    return response.status_code in (400, 401, 422)
-
-
 def _per_ip_sign_in():
     return limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_PER_IP"],
-                         scope="sign-in-ip", methods=["POST"], deduct_when=_refused)
-
-
-def _mobile_key() -> str:
-    body = request.get_json(silent=True)
-    raw = body.get("mobile") if isinstance(body, dict) else None
-    try:
-        return accounts.normalize_mobile(raw if isinstance(raw, str) else "")
-    except accounts.ValidationError:
-        return str(raw or "").strip()[:32]
+                         scope="sign-in-ip", methods=["POST"], deduct_when=refused_sign_in)
 
 
 @blp.errorhandler(429)
@@ -182,7 +169,7 @@ class WeChatBind(MethodView):
 class SmsCode(MethodView):
     decorators = [
         limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_PHONE"],
-                      key_func=lambda: "sms-code:" + _mobile_key()),
+                      key_func=lambda: "sms-code:" + mobile_key()),
         limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"])]
 
     @blp.arguments(SmsCodeRequestSchema)
@@ -198,7 +185,7 @@ class SmsCode(MethodView):
 
 @blp.route("/auth/sms-token")
 class SmsSignIn(MethodView):
-    decorators = [limits.sign_in_limited(_mobile_key, _refused)]
+    decorators = [limits.sign_in_limited(mobile_key, refused_sign_in)]
 
     @blp.arguments(SmsSignInSchema)
     @blp.response(200, TokensSchema)
