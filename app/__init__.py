@@ -77,7 +77,8 @@ def _sqlite_foreign_keys(engine) -> None:
 # Each domain owns its models; all of them are on the metadata before Flask-AppBuilder maps
 # its user model (which our tables reference) and before Alembic compares the schema.
 MODEL_MODULES = ("app.platform.models", "app.members.models", "app.catalog.models",
-                 "app.content.models", "app.messaging.models", "app.ordering.models")
+                 "app.content.models", "app.messaging.models", "app.ordering.models",
+                 "app.payments.models")
 
 
 def _import_models() -> None:

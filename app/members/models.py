@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -62,6 +63,8 @@ class Member(Model):
     shop_photo = Column(String(255))  # private media key: shop front 店门照片
     licence_photo = Column(String(255))  # private media key: business licence 营业执照
     monthly_settlement = Column(Boolean, nullable=False, default=False)  # 统一结算 allowed
+    # 信用额度 of a 统一结算 member: what it may owe at most (none: no limit set)
+    credit_limit = Column(Numeric(12, 2))
     # The salesman whose QR code brought this member (kept for performance reports).
     referred_by_id = Column(Integer, ForeignKey("staff_profile.id",
                                                 name="fk_member_referred_by_id"), index=True)

@@ -11,3 +11,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def utcnow() -> datetime:
     """Naive UTC, as stored in every DateTime column (shown in Asia/Shanghai by Babel)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def local_date(moment: datetime | None = None):
+    """The business's calendar day of a stored (naive UTC) moment, or of now."""
+    moment = moment or utcnow()
+    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
