@@ -74,6 +74,15 @@ EVENTS: dict[str, EventSpec] = {
     "refund_rejected": EventSpec(
         _l("Refund refused"), (_ORDER_NO, ("reason", "商品已拆封")),
         "您的订单{order_no}退款/退货申请未通过，原因：{reason}。", _CUSTOMER),
+    "voucher_uploaded": EventSpec(
+        _l("Transfer voucher uploaded (to salesmen or customer service)"), (_ORDER_NO,),
+        "订单{order_no}的客户上传了付款凭证，请尽快核对确认收款。", (Channel.SMS,)),
+    "voucher_confirmed": EventSpec(
+        _l("Transfer confirmed"), (_ORDER_NO, ("amount", "1280.00")),
+        "您的订单{order_no}付款¥{amount}已确认收到，感谢您的惠顾。", _CUSTOMER),
+    "voucher_rejected": EventSpec(
+        _l("Transfer voucher refused"), (_ORDER_NO, ("reason", "金额与转账记录不符")),
+        "您的订单{order_no}付款凭证未通过，原因：{reason}。请核对后重新上传。", _CUSTOMER),
 }
 
 CHANNEL_LABELS = {Channel.SMS: _l("SMS"), Channel.WECHAT: _l("WeChat"),

@@ -30,11 +30,14 @@ def new_order_recipients(order) -> list[tuple[str, int | None]]:
     return [(phone, None)] if phone else []
 
 
+STAFF_EVENTS = ("new_order", "voucher_uploaded")  # to whom a new order goes
+
+
 def order_event(event: str, order, *, actor=None, remark: str | None = None) -> None:
     """Write the messages of one order event into the current transaction (the table of
     ordering/workflow.py says which events an action sends)."""
     params = {"order_no": order.order_no, **_params(event, order, actor, remark)}
-    if event == "new_order":
+    if event in STAFF_EVENTS:
         for phone, user_id in new_order_recipients(order):
             outbox.write_message(event, Channel.SMS, phone, params, user_id=user_id)
     elif event == "driver_assigned":
@@ -59,6 +62,8 @@ def _params(event: str, order, actor, remark: str | None) -> dict:
         return {"reason": f"原因：{remark}" if remark else ""}
     if event == "refund_approved":
         return {"amount": refunds.latest_decided(order).amount}
-    if event == "refund_rejected":
+    if event in ("refund_rejected", "voucher_rejected"):
         return {"reason": remark or ""}
+    if event == "voucher_confirmed":
+        return {"amount": order.payments[-1].amount}
     return {}

@@ -116,6 +116,15 @@ TABLE: dict[str, Action] = {a.name: a for a in [
        messages=["driver_assigned"]),
     _a("mark_paid", State.ALL, None, {SALES, CS}, _l("Payment recorded"),
        requires=["note"], guards=["unpaid"], effects=["record_payment", "post_ledger"]),
+    _a("submit_voucher", State.ALL, None, {CUSTOMER}, _l("Transfer voucher uploaded"),
+       requires=["photo", "image_hash", "amount", "paid_on"], guards=["voucher_ok"],
+       effects=["add_voucher"], messages=["voucher_uploaded"]),
+    _a("confirm_voucher", State.ALL, None, {SALES, CS}, _l("Transfer voucher confirmed"),
+       requires=["voucher_id"], guards=["voucher_decision_ok"],
+       effects=["confirm_voucher", "post_ledger"], messages=["voucher_confirmed"]),
+    _a("reject_voucher", State.ALL, None, {SALES, CS}, _l("Transfer voucher rejected"),
+       requires=["voucher_id", "reason"], guards=["voucher_decision_ok"],
+       effects=["reject_voucher"], messages=["voucher_rejected"]),
     _a("request_refund", State.FINISHED, None, {CUSTOMER}, _l("Refund requested"),
        requires=["reason", "lines"], guards=["refund_request_ok"],
        effects=["add_refund_request"]),
@@ -193,12 +202,17 @@ BUSINESS_END_ACTIONS = {
     "close": ("reason",),
     "mark_paid": ("note", "amount"),
     "decide_refund": ("approve", "amount", "restock", "reason"),
+    "confirm_voucher": ("voucher_id",),
+    "reject_voucher": ("voucher_id", "reason"),
 }
 
 # The back office's forms for these actions, in the order its order page offers them.
 BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
-                       "ready_for_pickup", "mark_collected", "mark_paid", "decide_refund",
-                       "close", "override")
+                       "ready_for_pickup", "mark_collected", "mark_paid", "confirm_voucher",
+                       "reject_voucher", "decide_refund", "close", "override")
+
+
+MONEY_ACTIONS = {"mark_paid", "confirm_voucher", "reject_voucher"}  # can_mark_paid's
 
 
 def back_office_actions(order, user) -> set[str]:
@@ -207,9 +221,9 @@ def back_office_actions(order, user) -> set[str]:
     assigning and changing a driver, only the one that fits the order's state."""
     offered = set(allowed_actions(order, user)) & set(BACK_OFFICE_ACTIONS)
     if not accounts.can(user, "can_order_action", "OrderListView"):
-        offered &= {"mark_paid"}
+        offered &= MONEY_ACTIONS
     if not accounts.can(user, "can_mark_paid", "OrderListView"):
-        offered.discard("mark_paid")
+        offered -= MONEY_ACTIONS
     if order.state in (State.ASSIGNED, State.DELIVERING) and "change_driver" in offered:
         offered.discard("assign_driver")
     return offered
@@ -302,6 +316,10 @@ _MISSING = {
     "lines": _l("Please choose what to return and how many."),
     "op": _l("Unknown change."),
     "approve": _l("Please approve or reject."),
+    "photo": _l("Please choose an image."),
+    "amount": _l("Please enter a valid amount."),
+    "paid_on": _l("Please enter the date of the transfer."),
+    "voucher_id": _l("This voucher is not waiting for a decision."),
 }
 
 

@@ -1,12 +1,13 @@
 """What payments adds to the order workflow: the guards and effects that
 ordering/workflow.py's table names and that live here, above ordering (they need the
-ledger, the vouchers and the credit rules). Registered when app.payments is imported
-(create_app imports it with the models)."""
+ledger, the vouchers and the credit rules), and when its voucher actions are possible.
+Registered when app.payments is imported (create_app imports it with the models)."""
 
+from app.ordering import workflow
 from app.ordering.effects import EFFECTS
 from app.ordering.guards import GUARDS
 from app.ordering.states import State
-from app.payments import credit, ledger
+from app.payments import credit, ledger, vouchers
 
 
 def credit_ok(ctx):
@@ -21,5 +22,11 @@ def post_ledger(ctx):
     ledger.post_order(ctx.order)
 
 
-GUARDS.update({"credit_ok": credit_ok})
-EFFECTS.update({"post_ledger": post_ledger})
+GUARDS.update({"credit_ok": credit_ok, "voucher_ok": vouchers.voucher_ok,
+               "voucher_decision_ok": vouchers.voucher_decision_ok})
+EFFECTS.update({"post_ledger": post_ledger, "add_voucher": vouchers.add_voucher,
+                "confirm_voucher": vouchers.confirm_voucher,
+                "reject_voucher": vouchers.reject_voucher})
+workflow.POSSIBLE.update({"submit_voucher": vouchers.can_upload,
+                          "confirm_voucher": vouchers.has_pending,
+                          "reject_voucher": vouchers.has_pending})

@@ -8,6 +8,7 @@ check (app/views/media.py).
 """
 
 import contextlib
+import hashlib
 import io
 import os
 import uuid
@@ -88,6 +89,7 @@ class StoredImage:
     thumb_key: str
     width: int
     height: int
+    sha256: str = ""  # of the stored image: the same upload stores the same bytes
 
 
 def thumb_key_of(key: str) -> str:
@@ -216,7 +218,8 @@ def save_image(file_storage, *, private: bool = False, folder: str = "img") -> S
     storage = get_storage()
     storage.save(key, body)
     storage.save(thumb_key_of(key), thumb_body)
-    return StoredImage(key, thumb_key_of(key), im.size[0], im.size[1])
+    return StoredImage(key, thumb_key_of(key), im.size[0], im.size[1],
+                       hashlib.sha256(body).hexdigest())
 
 
 def delete_image(key: str | None) -> None:
