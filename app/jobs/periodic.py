@@ -28,6 +28,8 @@ class PeriodicTask:
 TASKS: list[PeriodicTask] = [
     PeriodicTask("sweep-messages", "app.messaging.jobs.sweep_pending_messages", 60),
     PeriodicTask("auto-receive", "app.ordering.workflow.auto_receive_shipped", 3600),
+    # Last month's 对账单 on the 1st; idempotent, so the hourly run on other days adds none.
+    PeriodicTask("issue-statements", "app.payments.statements.issue_due", 3600),
 ]
 
 _last_run: dict[str, float] = {}

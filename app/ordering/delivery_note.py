@@ -92,7 +92,7 @@ def render(orders) -> bytes:
     """One PDF with a delivery note per order (each starts on a new page)."""
     orders = list(orders)
     font = font_name()
-    styles = _styles(font)
+    style_of = styles(font)
     buffer = io.BytesIO()
     shop = get_settings().shop_name or "Pifa"
     printed = format_datetime(utcnow(), "yyyy-MM-dd HH:mm")
@@ -104,7 +104,7 @@ def render(orders) -> bytes:
         canvas.saveState()
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor("#666666"))
-        canvas.drawCentredString(PAGE[0] / 2, MARGIN, _safe(text, font))
+        canvas.drawCentredString(PAGE[0] / 2, MARGIN, safe_text(text, font))
         canvas.restoreState()
 
     doc = _NoteDoc(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
@@ -118,9 +118,9 @@ def render(orders) -> bytes:
         if index:
             story.append(PageBreak())
         story.append(_OrderStart(order.order_no))
-        story.extend(_note(order, shop, styles))
+        story.extend(_note(order, shop, style_of))
     if not story:
-        story.append(Paragraph(escape(_("No orders selected.")), styles["body"]))
+        story.append(Paragraph(escape(_("No orders selected.")), style_of["body"]))
     doc.build(story)
     return buffer.getvalue()
 
@@ -153,11 +153,11 @@ class _OrderStart(Flowable):
         """Nothing to draw: this flowable only marks where an order's pages begin."""
 
 
-def _safe(text, font) -> str:
+def safe_text(text, font) -> str:
     return text.translate(CID_SAFE) if font == CID_FONT else text
 
 
-def _styles(font):
+def styles(font):
     def style(name, size, **kw):
         return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.35,
                               wordWrap="CJK", **kw)
@@ -175,9 +175,9 @@ def _styles(font):
     }
 
 
-def _p(text, style):
+def para(text, style):
     text = str(text if text is not None else "")
-    return Paragraph(escape(_safe(text, style.fontName)), style)
+    return Paragraph(escape(safe_text(text, style.fontName)), style)
 
 
 def yuan(value) -> str:
@@ -212,7 +212,7 @@ def _note(order, shop, s):
     qr_size = 26 * mm
 
     heading = Table(
-        [[[_p(shop, s["shop"]), _p(_("Delivery note"), s["title"])], _qr(order.order_no)]],
+        [[[para(shop, s["shop"]), para(_("Delivery note"), s["title"])], _qr(order.order_no)]],
         colWidths=[WIDTH - qr_size - 4 * mm, qr_size + 4 * mm])
     heading.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -225,15 +225,15 @@ def _note(order, shop, s):
         address = order.address_line() or ""
     label_w, value_w = 20 * mm, WIDTH / 2 - 20 * mm
     info = Table([
-        [_p(_("Order no."), s["cell"]), _p(order.order_no, s["cell"]),
-         _p(_("Placed at"), s["cell"]), _p(placed, s["cell"])],
-        [_p(_("Customer"), s["cell"]), _p(customer, s["cell"]),
-         _p(_("Delivery"), s["cell"]),
-         _p(DELIVERY_LABELS.get(order.delivery_method, order.delivery_method), s["cell"])],
-        [_p(_("Contact"), s["cell"]), _p(order.contact or "—", s["cell"]),
-         _p(_("Mobile"), s["cell"]), _p(order.phone or "—", s["cell"])],
-        [_p(_("Pickup address") if order.delivery_method == "pickup" else _("Address"),
-            s["cell"]), _p(address or "—", s["cell"]), "", ""],
+        [para(_("Order no."), s["cell"]), para(order.order_no, s["cell"]),
+         para(_("Placed at"), s["cell"]), para(placed, s["cell"])],
+        [para(_("Customer"), s["cell"]), para(customer, s["cell"]),
+         para(_("Delivery"), s["cell"]),
+         para(DELIVERY_LABELS.get(order.delivery_method, order.delivery_method), s["cell"])],
+        [para(_("Contact"), s["cell"]), para(order.contact or "—", s["cell"]),
+         para(_("Mobile"), s["cell"]), para(order.phone or "—", s["cell"])],
+        [para(_("Pickup address") if order.delivery_method == "pickup" else _("Address"),
+            s["cell"]), para(address or "—", s["cell"]), "", ""],
     ], colWidths=[label_w, value_w, label_w, value_w])
     info.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, GRID), ("SPAN", (1, 3), (3, 3)),
@@ -243,11 +243,11 @@ def _note(order, shop, s):
 
     widths = [8 * mm, 46 * mm, 30 * mm, 24 * mm, 22 * mm, 20 * mm, 18 * mm, 18 * mm]
     widths[1] += WIDTH - sum(widths)
-    rows = [[_p(t, s["head"]) for t in (
+    rows = [[para(t, s["head"]) for t in (
         "#", _("Product"), _("Model / spec"), _("Packing"), _("Quantity"),
         _("Base units"), _("Unit price"), _("Amount"))]]
     for number, line in enumerate(order.lines, 1):
-        name = [_p(line.product_name, s["cell"])]
+        name = [para(line.product_name, s["cell"])]
         marks = []
         if line.is_gift:
             marks.append(_("Gift"))
@@ -257,17 +257,17 @@ def _note(order, shop, s):
             marks.append(_("Refused at the door: %(n)s %(unit)s", n=line.refused_qty,
                            unit=line.base_unit))
         if marks:
-            name.append(_p("; ".join(marks), s["mark"]))
+            name.append(para("; ".join(marks), s["mark"]))
         model = " ".join(p for p in (line.model, line.spec_text) if p) or "—"
         packing = f"{line.inner_qty} {line.base_unit}/{line.inner_unit}"
         rows.append([
-            _p(number, s["head"]), name, _p(model, s["cell"]), _p(packing, s["cell"]),
+            para(number, s["head"]), name, para(model, s["cell"]), para(packing, s["cell"]),
             # An out-of-stock line does not leave the warehouse: no quantity to load.
-            _p("—" if line.out_of_stock else packs_text(
+            para("—" if line.out_of_stock else packs_text(
                 line.quantity, line.inner_qty, line.inner_unit, line.base_unit), s["num"]),
-            _p("—" if line.out_of_stock else f"{line.quantity} {line.base_unit}", s["num"]),
-            _p(f"{yuan(line.unit_price)}/{line.base_unit}", s["num"]),
-            _p(yuan(line.amount), s["num"]),
+            para("—" if line.out_of_stock else f"{line.quantity} {line.base_unit}", s["num"]),
+            para(f"{yuan(line.unit_price)}/{line.base_unit}", s["num"]),
+            para(yuan(line.amount), s["num"]),
         ])
     lines = Table(rows, colWidths=widths, repeatRows=1)
     lines.setStyle(TableStyle([
@@ -276,9 +276,9 @@ def _note(order, shop, s):
     ]))
 
     totals = Table([
-        [_p(_("Goods"), s["num"]), _p(yuan(order.goods_total), s["num"])],
-        [_p(_("Freight"), s["num"]), _p(yuan(order.freight), s["num"])],
-        [_p(_("Total"), s["total"]), _p(yuan(order.total), s["total"])],
+        [para(_("Goods"), s["num"]), para(yuan(order.goods_total), s["num"])],
+        [para(_("Freight"), s["num"]), para(yuan(order.freight), s["num"])],
+        [para(_("Total"), s["total"]), para(yuan(order.total), s["total"])],
     ], colWidths=[WIDTH - 30 * mm, 30 * mm])
     totals.setStyle(TableStyle([("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black),
                                 ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -297,15 +297,15 @@ def _note(order, shop, s):
         details.append([SHIP_METHOD_LABELS.get(order.ship_method, order.ship_method),
                         order.ship_note or ""])
     details.append([_("Remark"), order.remark or "—"])
-    extra = Table([[_p(k, s["cell"]), _p(v, s["cell"])] for k, v in details],
+    extra = Table([[para(k, s["cell"]), para(v, s["cell"])] for k, v in details],
                   colWidths=[24 * mm, WIDTH - 24 * mm])
     extra.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID),
                                ("BACKGROUND", (0, 0), (0, -1), SHADE),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
 
     sign = Table([
-        [_p(_("Goods received in good order and quantity."), s["small"]), "", "", ""],
-        [_p(_("Signed by"), s["body"]), "", _p(_("Date"), s["body"]), ""],
+        [para(_("Goods received in good order and quantity."), s["small"]), "", "", ""],
+        [para(_("Signed by"), s["body"]), "", para(_("Date"), s["body"]), ""],
     ], colWidths=[24 * mm, WIDTH / 2 - 24 * mm, 24 * mm, WIDTH / 2 - 24 * mm],
         rowHeights=[None, 18 * mm])
     sign.setStyle(TableStyle([

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
 
@@ -120,3 +121,61 @@ class CashHandInLine(Model):
 
     hand_in = relationship("CashHandIn", back_populates="lines")
     payment = relationship("Payment")
+
+
+class StatementStatus:
+    ISSUED = "issued"  # waiting for the member
+    CONFIRMED = "confirmed"  # 对账确认: the month is locked
+    DISPUTED = "disputed"  # the member disagrees (their remark says why)
+
+    ALL = (ISSUED, CONFIRMED, DISPUTED)
+
+
+class Statement(Model):
+    """对账单: one member's month, an immutable numbered snapshot of its ledger. Only the
+    member's answer (confirm or dispute, with a remark) is written later."""
+
+    __tablename__ = "statement"
+    __table_args__ = (UniqueConstraint("member_id", "period", name="uq_statement_member_period"),)
+    id = Column(Integer, primary_key=True)
+    number = Column(String(24), nullable=False, unique=True)
+    member_id = Column(Integer, ForeignKey("member.id"), nullable=False)
+    period = Column(Date, nullable=False, index=True)  # the month's first day
+    opening = Column(Numeric(12, 2), nullable=False)
+    debits = Column(Numeric(12, 2), nullable=False)  # what the month added
+    credits = Column(Numeric(12, 2), nullable=False)  # what the month paid or refunded (< 0)
+    closing = Column(Numeric(12, 2), nullable=False)
+    aged_0_30 = Column(Numeric(12, 2), nullable=False)
+    aged_31_60 = Column(Numeric(12, 2), nullable=False)
+    aged_61_90 = Column(Numeric(12, 2), nullable=False)
+    aged_over_90 = Column(Numeric(12, 2), nullable=False)
+    status = Column(String(12), nullable=False, default=StatementStatus.ISSUED, index=True)
+    member_remark = Column(String(500))
+    responded_at = Column(DateTime)
+    responded_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    member = relationship("Member")
+    lines = relationship("StatementLine", order_by="StatementLine.id",
+                         cascade="all, delete-orphan", back_populates="statement")
+
+    @property
+    def aging(self):
+        return [self.aged_0_30, self.aged_31_60, self.aged_61_90, self.aged_over_90]
+
+
+class StatementLine(Model):
+    """One ledger entry of the month, as the statement shows it."""
+
+    __tablename__ = "statement_line"
+    id = Column(Integer, primary_key=True)
+    statement_id = Column(Integer, ForeignKey("statement.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    entry_id = Column(Integer, ForeignKey("ledger_entry.id"), nullable=False, unique=True)
+    posted_at = Column(DateTime, nullable=False)
+    kind = Column(String(20), nullable=False)
+    order_no = Column(String(24), nullable=False)
+    amount = Column(Numeric(12, 2), nullable=False)
+    balance = Column(Numeric(12, 2), nullable=False)  # running, after this line
+
+    statement = relationship("Statement", back_populates="lines")
