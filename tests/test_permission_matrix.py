@@ -13,15 +13,17 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from app.catalog.models import Brand, Category, Product, Spec
 from app.content.models import Article
 from app.extensions import db
+from app.members.models import Member
 from app.ordering import scope
 from app.ordering.models import DeliveryPhoto, Order
 from app.platform import uploads
+from app.platform.time import local_date
 from tests import catalog_factory as cf
 from tests.conftest import PASSWORD, login
 from tests.images import image_bytes
@@ -70,6 +72,11 @@ ROUTES = {
     "/api/v1/driver/orders/<order_no>/complete": "api_driver_order_post",
     "/api/v1/driver/orders/<order_no>/photos": "api_driver_order_post",
     "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>": "api_driver_order_post",
+    # Money over the API (test_api_money_routes_answer_as_the_scoping_rules_say).
+    "/api/v1/orders/<order_no>/vouchers": "api_customer_order_post",
+    "/api/v1/me/statements/<int:statement_id>": "api_own_statement",
+    "/api/v1/me/statements/<int:statement_id>/pdf": "api_own_statement",
+    "/api/v1/me/statements/<int:statement_id>/xlsx": "api_own_statement",
     # One's own WeChat identities only (test_wechat_identities_are_their_owners_only).
     "/me/wechat/<int:identity_id>/unbind": "own_wechat_identity",
     "/api/v1/me/wechat/<int:identity_id>": "own_wechat_identity",
@@ -387,6 +394,42 @@ def test_api_reads_and_writes_answer_as_the_scoping_rules_say(app, scene):
     with app.app_context():
         after = db.session.get(Order, info["order_id"])
         assert (after.state, len(after.events), after.total, len(after.photos)) == before
+
+
+API_OWN_STATEMENT = {200: {"customer"}, 401: {"visitor"}, 404: {"other_customer"},
+                     "others": 403}
+
+
+def test_api_money_routes_answer_as_the_scoping_rules_say(app, scene):
+    """A statement is its member's alone (the staff's ends show theirs elsewhere); a
+    voucher is sent on one's own order only."""
+    from app.payments import statements
+    from app.payments.models import Statement, Voucher
+
+    _clients, info = scene
+    no = info["order_no"]
+    with app.app_context():
+        db.session.get(Member, info["member_id"]).monthly_settlement = True
+        db.session.commit()
+        statements.issue(statements.previous_month(statements.month_of(local_date())))
+        statement_id = db.session.scalar(select(Statement.id))
+    people = _api_clients(app, info)
+    url = f"/api/v1/me/statements/{statement_id}"
+    for who, (client, headers) in people.items():
+        for path in ("", "/pdf", "/xlsx"):
+            status = client.get(url + path, headers=headers).status_code
+            assert status == _expected(API_OWN_STATEMENT, who), (who, path, status)
+        if who == "customer":
+            continue
+        status = client.post(url, json={"confirm": True}, headers=headers).status_code
+        assert status == _expected(API_OWN_STATEMENT, who), (who, "answer", status)
+        status = client.post(f"/api/v1/orders/{no}/vouchers", headers=headers, data={
+            "photo": (io.BytesIO(image_bytes()), "v.jpg"), "amount": "1",
+            "paid_on": f"{local_date():%Y-%m-%d}"}).status_code
+        assert status == _expected(API_CUSTOMER_ORDER, who), (who, "voucher", status)
+    with app.app_context():
+        assert db.session.get(Statement, statement_id).status == "issued"
+        assert db.session.scalar(select(func.count(Voucher.id))) == 0
 
 
 def test_api_cart_lines_are_their_owners_only(app, scene):

@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.ordering.delivery_note import font_name, para, styles, yuan
-from app.payments.models import EntryKind, StatementStatus
+from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS, STATEMENT_STATUS_LABELS
 from app.platform.settings import get_settings
 
 MARGIN = 12 * mm
@@ -26,20 +26,15 @@ SHADE = colors.HexColor("#F0F0F0")
 
 
 def kind_label(kind: str) -> str:
-    return {EntryKind.DELIVERY: _("Goods delivered"),
-            EntryKind.DELIVERY_REVERSAL: _("Delivery reversed"),
-            EntryKind.PAYMENT: _("Payment received"),
-            EntryKind.REFUND: _("Refund")}.get(kind, kind)
+    return str(ENTRY_KIND_LABELS.get(kind, kind))
 
 
 def status_label(status: str) -> str:
-    return {StatementStatus.ISSUED: _("Waiting for confirmation"),
-            StatementStatus.CONFIRMED: _("Confirmed"),
-            StatementStatus.DISPUTED: _("Disputed")}.get(status, status)
+    return str(STATEMENT_STATUS_LABELS.get(status, status))
 
 
 def aging_labels() -> list[str]:
-    return [_("0–30 days"), _("31–60 days"), _("61–90 days"), _("Over 90 days")]
+    return [str(label) for label in AGING_LABELS]
 
 
 def _month(statement) -> str:

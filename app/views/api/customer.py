@@ -16,11 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, pre_load, validate
-from marshmallow import ValidationError as MarshmallowError
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from app.catalog import navigation, storefront
 from app.content import home as home_page
@@ -48,6 +44,7 @@ from app.views.api.catalog import (
     shop_closed,
 )
 from app.views.api.errors import error_response, holding
+from app.views.api.forms import FileField, accept_multipart, without_blanks
 from app.views.api.order_shapes import (
     OrderDetailSchema,
     SignedPhotoSchema,
@@ -62,35 +59,7 @@ OPTIONAL = [{}, {"bearer": []}]
 members_only = holding(MEMBER_CENTRE)
 
 
-# ---- multipart: fields and files in one schema -----------------------------------------
-
-class _MultipartParser(FlaskParser):
-    """webargs reads a form's fields ("form") and its files ("files") with two schemas,
-    and flask-smorest documents only one request body; "multipart" reads both at once."""
-
-    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
-
-    def load_multipart(self, req, schema):
-        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
-
-
-blp.ARGUMENTS_PARSER = _MultipartParser()
-blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-                                             "multipart": "multipart/form-data"}
-
-
-class FileField(Upload):
-    """An uploaded image; text sent under a file's name is refused here, not in a service."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, FileStorage):
-            raise MarshmallowError(_("Please choose an image."))
-        return value
-
-
-def _without_blanks(data) -> dict:
-    """A form's empty inputs count as not sent: the services then say what is missing."""
-    return {key: data[key] for key in data if data[key] != ""}
+accept_multipart(blp)
 
 
 # ---- schemas ---------------------------------------------------------------------------
@@ -208,7 +177,7 @@ class ProfileFormSchema(Schema):
 
     @pre_load
     def _blanks(self, data, **_kwargs):
-        return _without_blanks(data)
+        return without_blanks(data)
 
 
 class ReturnableLineSchema(Schema):
@@ -262,7 +231,7 @@ class RefundRequestFormSchema(Schema):
     def _gather_quantities(self, data, **_kwargs):
         # The web names one field per line, qty_<id>; the schema sees them as one dict.
         values, quantities = {}, {}
-        for key, value in _without_blanks(data).items():
+        for key, value in without_blanks(data).items():
             match = QTY_FIELD.match(key)
             if match:
                 quantities[match[1]] = value

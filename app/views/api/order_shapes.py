@@ -1,10 +1,12 @@
 """How an order looks over the API, for the customer and for staff: the same fields,
 the state and history in each audience's words."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.ordering import history, workflow
-from app.ordering.states import CUSTOMER_LABELS, STAFF_LABELS
+from app.ordering.states import CUSTOMER_LABELS, STAFF_LABELS, Pay
+from app.payments import vouchers as transfer_vouchers
+from app.payments.models import VoucherStatus
 from app.platform import uploads
 
 
@@ -83,6 +85,21 @@ def photo_links(photos) -> list[dict]:
     return [photo_link(photo) for photo in photos]
 
 
+class VoucherSchema(Schema):
+    """A transfer voucher (付款凭证) the customer uploaded, and what staff decided."""
+
+    id = fields.Integer(required=True)
+    amount = money(required=True)
+    paid_on = fields.Date(required=True)
+    remark = fields.String(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(VoucherStatus.ALL))
+    reject_reason = fields.String(allow_none=True, metadata={
+        "description": "why it was rejected (shown to the customer)"})
+    photo = fields.Nested(SignedPhotoSchema, required=True)
+    used_on_other_orders = fields.List(fields.String(), metadata={
+        "description": "staff only: orders whose vouchers are the same image"})
+
+
 class OrderDetailSchema(OrderSchema):
     address = fields.String(allow_none=True)
     remark = fields.String(allow_none=True)
@@ -93,6 +110,8 @@ class OrderDetailSchema(OrderSchema):
                          metadata={"description": "the signed delivery note (签收单)"})
     actions = fields.List(fields.String(), required=True,
                           metadata={"description": "what the customer may do now"})
+    vouchers = fields.List(fields.Nested(VoucherSchema), required=True, metadata={
+        "description": "transfer vouchers (bank, WeChat or Alipay transfer orders)"})
 
 
 class StaffOrderSchema(OrderSchema):
@@ -129,7 +148,21 @@ def order_detail(order, user, audience=history.CUSTOMER) -> dict:
                 "plate": order.driver.plate} if order.driver else None,
         history=[{"at": entry.at, "title": entry.title, "details": entry.details}
                  for entry in history.history(order, audience)],
-        photos=photo_links(order.photos), actions=workflow.allowed_actions(order, user))
+        photos=photo_links(order.photos), actions=workflow.allowed_actions(order, user),
+        vouchers=voucher_links(order, staff=audience == history.STAFF))
     if audience == history.STAFF:
         body.update(contact=order.contact, phone=order.phone)
     return body
+
+
+def voucher_links(order, staff: bool) -> list[dict]:
+    """The order's vouchers; only transfer orders can have any (no query for the rest)."""
+    if order.payment_method not in Pay.TRANSFER:
+        return []
+    found = transfer_vouchers.of_order(order)
+    reused = transfer_vouchers.used_elsewhere(found) if staff else {}
+    return [{"id": v.id, "amount": v.amount, "paid_on": v.paid_on, "remark": v.remark,
+             "status": v.status, "reject_reason": v.reject_reason,
+             "photo": signed_photo(v.photo),
+             **({"used_on_other_orders": reused.get(v.id, [])} if staff else {})}
+            for v in found]

@@ -190,7 +190,7 @@ class SalesActionSchema(Schema):
         "description": "edit set_price: per base unit", "minimum": 0,
         "maximum": 9_999_999})
     reason = text(500, metadata={"description": "edit set_price, close, decide_refund "
-                                                "(required to reject)"})
+                                                "(required to reject), reject_voucher"})
     spec_id = Whole(validate=ID, metadata={"description": "edit add_gift"})
     method = fields.String(validate=validate.OneOf(Delivery.ALL + Pay.ALL), metadata={
         "description": "edit set_delivery / set_payment"})
@@ -204,6 +204,8 @@ class SalesActionSchema(Schema):
         "maximum": 99_999_999})
     approve = fields.Boolean(metadata={"description": "decide_refund"})
     restock = fields.Boolean(metadata={"description": "decide_refund: goods back in stock"})
+    voucher_id = Whole(validate=ID, metadata={
+        "description": "confirm_voucher, reject_voucher (with a reason)"})
 
     @pre_load
     def _blank_is_absent(self, data, **_kwargs):
