@@ -61,10 +61,12 @@ ORDERS = [
     ("13900000034", "delivering", "delivery", "cod", [("YD-TS-001", 2), ("QQ-KQS-550", 4)]),
     ("13900000034", "shipped", "express", "prepay", [("YK-YM-001", 1)]),
     ("13900000034", "received", "delivery", "bank", [("YD-XZ-001", 1)]),
+    ("13900000034", "received", "delivery", "monthly", [("YD-XF-002", 3), ("YK-TS-002", 2)]),
     ("13900000035", "pending", "delivery", "cod", [("QQ-KQS-550", 2)]),
     ("13900000035", "ready_for_pickup", "pickup", "bank", [("YD-TS-001", 1)]),
     ("13900000035", "closed", "delivery", "cod", [("YK-SZ-001", 1)]),
 ]
+CREDIT_LIMIT = Decimal("8000.00")  # 信用额度 of the 统一结算 hotel (13900000034)
 REGION_FEES = [("海口", Decimal("10"), Decimal("300")), ("三亚", Decimal("30"), Decimal("800")),
                ("琼海", Decimal("25"), Decimal("600"))]
 FREIGHT = ("海南及华南", ["海南省", "广东省", "广西壮族自治区"], Decimal("1"), Decimal("12"),

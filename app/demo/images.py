@@ -282,3 +282,23 @@ def delivery_note(order_no: str, shop_name: str, size: tuple = (900, 1200)) -> b
     out = io.BytesIO()
     im.save(out, "PNG")
     return out.getvalue()
+
+
+def transfer_screenshot(amount: str, payee: str, size: tuple = (720, 1280)) -> bytes:
+    """A phone screenshot of a bank transfer (转账成功), the demo's payment voucher."""
+    im = Image.new("RGB", size, (245, 246, 248))
+    draw = ImageDraw.Draw(im)
+    w, h = size
+    draw.rectangle((0, 0, w, 120), fill=(196, 30, 58))
+    _text(draw, (w // 2, 60), "手机银行", 34, (255, 255, 255), fallback="MOBILE BANK")
+    draw.ellipse((w // 2 - 70, 200, w // 2 + 70, 340), fill=(46, 160, 90))
+    draw.line([(w // 2 - 35, 270), (w // 2 - 5, 300), (w // 2 + 40, 240)], fill="white",
+              width=12)
+    _text(draw, (w // 2, 400), "转账成功", 40, (30, 30, 30), fallback="TRANSFER DONE")
+    _text(draw, (w // 2, 480), f"¥{amount}", 56, (30, 30, 30))
+    _text(draw, (80, 600), f"收款方：{payee}", 28, (90, 90, 90), fallback="Payee", anchor="lm")
+    _text(draw, (80, 660), "付款账户：工商银行 **** 1234", 28, (90, 90, 90),
+          fallback="From: **** 1234", anchor="lm")
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()

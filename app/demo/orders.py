@@ -1,19 +1,24 @@
 """Demo delivery fees, saved addresses and orders in every state, made through the real
 services (cart, checkout, workflow) so their history and messages are real too."""
 
+import io
 import uuid
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from app.catalog.models import Product, Spec
 from app.demo import images as demo_images
 from app.demo import rows
-from app.demo.data import CUSTOMERS, FREIGHT, ORDERS, REGION_FEES
+from app.demo.data import CREDIT_LIMIT, CUSTOMERS, FREIGHT, ORDERS, REGION_FEES
 from app.extensions import db
 from app.members.models import Member, MemberStatus, Region, StaffKind, StaffProfile
 from app.ordering import cart, checkout, scope, workflow
 from app.ordering.models import DeliveryPhoto, FreightTemplate, Order, RegionDeliveryFee
+from app.ordering.states import Pay
+from app.payments import vouchers
 from app.platform import accounts
+from app.platform.time import local_date
 
 
 def delivery_fees(created) -> None:
@@ -61,6 +66,7 @@ def orders(created) -> None:
     allowed_monthly = db.session.scalar(select(Member).where(
         Member.user_id == user("13900000034").id))
     allowed_monthly.monthly_settlement = True  # 统一结算 for this hotel
+    allowed_monthly.credit_limit = CREDIT_LIMIT
     db.session.commit()
     salesman_of = {"海口": "13800000011", "三亚": "13800000012", "琼海": "13800000002"}
     driver_of = {"海口": "13800000021", "三亚": "13800000022", "琼海": "13800000021"}
@@ -116,3 +122,20 @@ def orders(created) -> None:
                 data = {"cash_collected": str(order.total)}
             workflow.apply(order, action, actor, **data)
         created.append(order.order_no)
+    _voucher(created)
+
+
+def _voucher(created) -> None:
+    """The customer of the confirmed bank-transfer order sends the transfer's screenshot,
+    so that 付款凭证 waits for the salesman and customer service."""
+    order = db.session.scalar(select(Order).where(Order.payment_method == Pay.BANK,
+                                                  Order.state == "confirmed").limit(1))
+    if order is None:
+        return
+    photo = FileStorage(io.BytesIO(demo_images.transfer_screenshot(
+        f"{order.total:.2f}", "椰城酒店用品批发")), filename="transfer.png",
+        content_type="image/png")
+    vouchers.upload(order.user, order.order_no, photo, {
+        "amount": str(order.total), "paid_on": local_date().isoformat(),
+        "remark": "工行手机银行转账，尾号 1234"})
+    created.append(f"voucher {order.order_no}")
