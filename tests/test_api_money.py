@@ -87,6 +87,11 @@ def test_my_account_shows_what_i_owe_and_my_credit(app, client, world):
     assert body["entries"][0]["kind_label"] == "Goods delivered"
     assert client.get("/api/v1/me/account",
                       headers=auth(client, world.driver)).status_code == 403
+    quote = client.get("/api/v1/checkout?delivery=delivery&payment=monthly",
+                       headers=headers).get_json()
+    assert quote["credit_available"] == body["available"]
+    assert client.get("/api/v1/checkout?delivery=delivery&payment=cod",
+                      headers=headers).get_json()["credit_available"] is None
 
 
 def test_my_statements_read_downloaded_and_confirmed(app, client, world):

@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from app.members import services as members
 from app.ordering import cart, checkout, queries, scope, workflow
-from app.ordering.states import CUSTOMER_TABS
+from app.ordering.states import CUSTOMER_TABS, Pay
+from app.payments import credit
 from app.platform import ids
 from app.platform.ids import MAX_ID
 from app.views.api.order_shapes import (
@@ -91,6 +92,9 @@ class QuoteSchema(Schema):
     freight = money(allow_none=True)
     total = money(allow_none=True)
     problem = fields.String(allow_none=True)
+    credit_available = money(allow_none=True, metadata={
+        "description": "统一结算 (payment monthly) with a credit limit: what may still be "
+                       "ordered on account; a larger order is refused at submit"})
 
 
 class SubmitSchema(Schema):
@@ -201,12 +205,15 @@ class Checkout(MethodView):
         """The checkout's choices and quote: deliveries with their payments, the saved
         addresses, goods, freight and total. Writes nothing."""
         values = {k: str(v) for k, v in query.items()}
-        state = checkout.form_state(current_user, members.member_of(current_user), values)
+        member = members.member_of(current_user)
+        state = checkout.form_state(current_user, member, values)
         quote = state["quote"]
         return {"options": state["options"], "delivery": state["delivery"],
                 "payment": state["payment"], "addresses": state["addresses"],
                 "goods_total": quote.goods_total, "freight": quote.freight,
-                "total": quote.total, "problem": str(quote.error) if quote.error else None}
+                "total": quote.total, "problem": str(quote.error) if quote.error else None,
+                "credit_available": credit.available(member)
+                if state["payment"] == Pay.MONTHLY else None}
 
 
 @blp.route("/orders")
