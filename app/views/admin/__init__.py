@@ -18,6 +18,7 @@ from app.views.admin.order_settings import (
     RegionFeeView,
 )
 from app.views.admin.orders import OrderListView
+from app.views.admin.payments import CashView, ReceivablesView, VoucherView
 from app.views.admin.products import ProductView
 from app.views.admin.regions import RegionView, StaffProfileView
 from app.views.admin.settings import SettingsView
@@ -26,6 +27,7 @@ from app.views.admin.settings import SettingsView
 CATALOG = ("Catalog", _l("Catalog"))
 MEMBERS = ("Members", _l("Members"))
 ORDERS = ("Orders", _l("Orders"))
+FINANCE = ("Finance", _l("Finance"))
 BUSINESS = ("Business", _l("Business"))
 APPS = ("Apps", _l("Apps"))
 MESSAGES = ("Messages", _l("Messages"))
@@ -53,6 +55,10 @@ def register(appbuilder) -> None:
                         href="/admin/members/handover", icon="fa-exchange",
                         category=MEMBERS[0], category_label=MEMBERS[1])
     add(appbuilder, OrderListView, "Order list", _l("Order list"), ORDERS, "fa-list-alt")
+    add(appbuilder, ReceivablesView, "Receivables", _l("Receivables"), FINANCE, "fa-book")
+    add(appbuilder, VoucherView, "Vouchers to confirm", _l("Vouchers to confirm"), FINANCE,
+        "fa-file-image-o")
+    add(appbuilder, CashView, "Drivers' cash", _l("Drivers' cash"), FINANCE, "fa-money")
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
     add(appbuilder, HomeBlockView, "Home decoration", _l("Home decoration"), APPS,
