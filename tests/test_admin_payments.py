@@ -15,9 +15,9 @@ from app.ordering import workflow
 from app.ordering.models import Order, Payment
 from app.ordering.states import PaymentStatus
 from app.payments import cash, credit, ledger, vouchers
+from app.payments.labels import AGING_LABELS
 from app.payments.models import CashHandIn, LedgerEntry, Voucher, VoucherStatus
 from app.platform.time import local_date
-from app.views.admin import payments as finance
 from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World, add_photo
@@ -393,7 +393,7 @@ def test_the_ledger_pages_newest_first(app, scene):
     with app.app_context():
         balance = ledger.balance(info["member_id"])
     with app.test_request_context():
-        running = finance.running_balances(info["member_id"], entries)
+        running = ledger.running_balances(info["member_id"], entries)
         assert running[entries[0].id] == balance
         assert running[entries[-1].id] == entries[-1].amount
     older = _text(cs.get(f"{url}?before={entries[1].id}"))
@@ -410,13 +410,13 @@ def test_the_batch_available_credit_agrees_with_the_service(app, scene, make):
                 member.credit_limit = Decimal("50.00") * i
         db.session.commit()
         balances = ledger.balances([m.id for m in members])
-        batch = finance.available_credit(members, balances)
+        batch = credit.available_many(members, balances)
         assert batch == {m.id: credit.available(m) for m in members}
         assert any(value is not None for value in batch.values())
 
 
 def test_aging_labels_follow_the_ledger_buckets():
-    assert len(finance.AGING_LABELS) == len(ledger.AGING_BUCKETS)
+    assert len(AGING_LABELS) == len(ledger.AGING_BUCKETS)
 
 
 # ---- the credit limit on the member form ---------------------------------------------------

@@ -84,7 +84,7 @@ def test_my_account_shows_what_i_owe_and_my_credit(app, client, world):
     assert body["available"] == str(Decimal("500.00") - total)
     assert body["aging"]["buckets"][0] == str(total)
     assert [e["kind"] for e in body["entries"]] == ["delivery"]
-    assert body["entries"][0]["kind_label"] == "Goods delivered"
+    assert body["entries"][0]["kind_label"] == "Goods delivered (owed)"
     assert client.get("/api/v1/me/account",
                       headers=auth(client, world.driver)).status_code == 403
     quote = client.get("/api/v1/checkout?delivery=delivery&payment=monthly",

@@ -142,6 +142,16 @@ def test_the_same_image_on_two_orders_is_flagged(world):
     assert flagged == {a.id: [second.order_no], b.id: [first.order_no]}
     assert [v.id for v in vouchers.waiting(world.user(world.salesman))] == [a.id, b.id, c.id]
     assert vouchers.waiting(world.user(world.other_salesman)) == []
+    # Confirming one of them needs the word of who checked the bank record.
+    cs = world.user(world.cs)
+    with pytest.raises(ValidationError) as unchecked:
+        vouchers.decide(cs, db.session.get(Order, first.id), a.id, approve=True)
+    assert unchecked.value.field == "checked_elsewhere"
+    db.session.rollback()
+    vouchers.decide(cs, db.session.get(Order, first.id), a.id, approve=True,
+                    checked_elsewhere=True)
+    assert db.session.get(Voucher, a.id).status == VoucherStatus.CONFIRMED
+    vouchers.decide(cs, db.session.get(Order, second.id), c.id, approve=True)  # its own
 
 
 # ---- drivers' cash -----------------------------------------------------------------------

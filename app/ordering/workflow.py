@@ -202,7 +202,7 @@ BUSINESS_END_ACTIONS = {
     "close": ("reason",),
     "mark_paid": ("note", "amount"),
     "decide_refund": ("approve", "amount", "restock", "reason"),
-    "confirm_voucher": ("voucher_id",),
+    "confirm_voucher": ("voucher_id", "checked_elsewhere"),
     "reject_voucher": ("voucher_id", "reason"),
 }
 

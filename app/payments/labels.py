@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from app.payments.models import EntryKind, StatementStatus, VoucherStatus
 
 ENTRY_KIND_LABELS = {
-    EntryKind.DELIVERY: _l("Goods delivered"),
+    EntryKind.DELIVERY: _l("Goods delivered (owed)"),
     EntryKind.DELIVERY_REVERSAL: _l("Delivery reversed"),
     EntryKind.PAYMENT: _l("Payment received"),
     EntryKind.REFUND: _l("Refund"),

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.members.models import Member, MemberStatus
+from app.ordering import scope
 from app.ordering.states import RefundStatus, State
 from app.payments.models import EntryKind, LedgerEntry
 from app.platform.time import local_date
@@ -130,3 +133,58 @@ def entries(member_id: int, before_id: int | None = None, limit: int = 50):
     if before_id:
         query = query.where(LedgerEntry.id < before_id)
     return db.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit)).all()
+
+
+def running_balances(member_id: int, entries) -> dict[int, Decimal]:
+    """{entry id: the balance after it} for a page of the member's entries, newest first."""
+    if not entries:
+        return {}
+    running = Decimal(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.id <= entries[0].id)))
+    found = {}
+    for entry in entries:
+        found[entry.id] = running
+        running -= Decimal(entry.amount)
+    return found
+
+
+@dataclass
+class ReceivablesPage:
+    rows: list  # (member, balance), the largest balance first
+    total: int  # members matching
+    owed: Decimal  # what they owe in all
+    page: int  # the page shown (a page past the end shows the last)
+
+
+def receivables(user, region_id=None, q=None, owing=False, page=1,
+                per_page=25) -> ReceivablesPage:
+    """The members this person may see with their balances, the largest first: those who
+    owe (owing) or every member who may order or has an account history."""
+    owed = (select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("balance"))
+            .group_by(LedgerEntry.member_id).subquery())
+    balance = func.coalesce(owed.c.balance, 0)
+    query = (select(Member, balance.label("balance"))
+             .outerjoin(owed, owed.c.member_id == Member.id)
+             .where(scope.member_condition(user)))
+    if region_id:
+        query = query.where(Member.region_id == region_id)
+    if q:
+        query = query.where(or_(Member.shop_name.contains(q, autoescape=True),
+                                Member.contact_name.contains(q, autoescape=True),
+                                Member.phone.contains(q, autoescape=True)))
+    if owing:
+        query = query.where(owed.c.balance > 0)
+    else:
+        query = query.where(or_(Member.status == MemberStatus.APPROVED,
+                                owed.c.member_id.isnot(None)))
+    counted = query.subquery()
+    total, owed_total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(counted.c.balance), 0))
+        .select_from(counted)).one()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(
+        query.options(selectinload(Member.region)).order_by(balance.desc(), Member.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return ReceivablesPage([(member, Decimal(value)) for member, value in rows], total,
+                           Decimal(owed_total), page)

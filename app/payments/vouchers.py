@@ -43,10 +43,16 @@ def upload(user, order_no: str, file_storage, form: dict) -> Voucher:
     return db.session.scalar(select(Voucher).where(Voucher.photo == stored.key))
 
 
-def decide(user, order, voucher_id, approve: bool, reason: str | None = None):
+def decide(user, order, voucher_id, approve: bool, reason: str | None = None,
+           checked_elsewhere: bool = False):
+    """Confirm (the voucher becomes the order's payment) or reject it with a reason. A
+    voucher whose image was sent for another order too is confirmed only with
+    `checked_elsewhere`: the person says they checked the bank record."""
     action = "confirm_voucher" if approve else "reject_voucher"
     data = {"voucher_id": voucher_id}
-    if not approve:
+    if approve:
+        data["checked_elsewhere"] = "1" if checked_elsewhere else ""
+    else:
         data["reason"] = reason
     return workflow.apply(order, action, user, **data)
 
@@ -153,6 +159,12 @@ def voucher_decision_ok(ctx):
         if ctx.order.payment_status != PaymentStatus.UNPAID:
             raise ValidationError(_l("This order is already paid: reject the voucher "
                                      "instead."), "payment")
+        others = used_elsewhere([voucher]).get(voucher.id)
+        if others and str(ctx.data.get("checked_elsewhere") or "").lower() not in (
+                "1", "true", "yes", "on"):
+            raise ValidationError(_l("The same image was sent for order %(orders)s. Check "
+                                     "the bank record, tick “I checked” and confirm again.",
+                                     orders=", ".join(others)), "checked_elsewhere")
     ctx.checked["voucher"] = voucher
 
 

@@ -14,18 +14,17 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.members.models import Member, MemberStatus, Region
+from app.members.models import Member, Region
 from app.ordering import scope
 from app.ordering.models import Order
-from app.ordering.states import PAYMENT_LABELS, PAYMENT_STATUS_LABELS, Pay, State
+from app.ordering.states import PAYMENT_LABELS, PAYMENT_STATUS_LABELS
 from app.payments import cash, credit, ledger, vouchers
-from app.payments.models import CashHandInLine, EntryKind, LedgerEntry, Voucher
+from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS
+from app.payments.models import CashHandInLine, Voucher
 from app.platform import accounts, ids, uploads
 from app.platform.errors import DomainError, NotFound
 
@@ -33,16 +32,6 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 PAGE_SIZES = (25, 50, 100)
 MAX_QUERY = 64  # characters of a search
-
-ENTRY_LABELS = {
-    EntryKind.DELIVERY: _l("Goods delivered (owed)"),
-    EntryKind.DELIVERY_REVERSAL: _l("Delivery reversed"),
-    EntryKind.PAYMENT: _l("Payment received"),
-    EntryKind.REFUND: _l("Refund"),
-}
-# One label per bucket of ledger.AGING_BUCKETS, in its order.
-AGING_LABELS = (_l("0–30 days"), _l("31–60 days"), _l("61–90 days"), _l("Over 90 days"))
-
 
 def _size(value) -> int:
     number = ids.parse_id(value)
@@ -103,11 +92,13 @@ class ReceivablesView(BaseView):
         filters = ReceivableFilters.from_args(request.args)
         size = _size(request.args.get("psize"))
         page = ids.parse_page(request.args.get("page"))
-        rows, total, owed, page = receivables_page(current_user, filters, page, size)
+        found = ledger.receivables(current_user, filters.region, filters.q, filters.owing,
+                                   page, size)
+        rows, total, owed, page = found.rows, found.total, _money(found.owed), found.page
         members = [member for member, _balance in rows]
         balances = {member.id: _money(balance) for member, balance in rows}
         agings = ledger.agings(list(balances))
-        available = available_credit(members, balances)
+        available = credit.available_many(members, balances)
         items = [Receivable(m, balances[m.id], available[m.id], agings[m.id]) for m in members]
         pages = max(1, -(-total // size))
         return self.render_template(
@@ -146,9 +137,9 @@ class ReceivablesView(BaseView):
             title=_("Account of %(shop)s", shop=member.shop_name or member.phone),
             member=member, entries=entries, balance=balance, exposure=exposure,
             available=credit.available(member), aging=ledger.agings([member.id])[member.id],
-            running=running_balances(member.id, entries),
+            running=ledger.running_balances(member.id, entries),
             order_numbers=order_numbers({e.order_id for e in entries}),
-            entry_labels=ENTRY_LABELS, aging_labels=AGING_LABELS,
+            entry_labels=ENTRY_KIND_LABELS, aging_labels=AGING_LABELS,
             page=_Keyset(newer=None, older=older), paged=bool(before), size=size,
             page_sizes=PAGE_SIZES,
             can_open_orders=_can("can_show", "OrderListView"),
@@ -217,16 +208,11 @@ class VoucherView(BaseView):
         except NotFound:
             abort(404)
         back = _back(url_for("VoucherView.list"), self.route_base + "/")
-        others = vouchers.used_elsewhere([voucher]).get(voucher.id)
-        if approve and others and request.form.get("checked_elsewhere") != "1":
-            flash(_("The same image was sent for order %(orders)s. Check the bank record, "
-                    "tick “I checked” and confirm again.", orders=", ".join(others)),
-                  "warning")
-            return redirect(back)
         order_no = order.order_no
         try:
             vouchers.decide(current_user, order, voucher.id, approve,
-                            None if approve else request.form.get("reason"))
+                            None if approve else request.form.get("reason"),
+                            checked_elsewhere=request.form.get("checked_elsewhere") == "1")
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
@@ -340,70 +326,7 @@ class CashView(BaseView):
         return redirect(_back(url_for("CashView.list"), self.route_base + "/"))
 
 
-# ---- batch reads the pages need (one query for a page, not one a row) ---------------------
-# The first two belong in app/payments (ledger.receivables, credit.available_many); the
-# others are loading helpers for these pages.
-
-def receivables_page(user, filters: ReceivableFilters, page: int, per_page: int):
-    """One page of (member, balance) the person may see, the largest balance first, with
-    the number of members, what they owe in all and the page shown (a page past the end
-    shows the last). To move to app/payments/ledger.py."""
-    owed = (select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("balance"))
-            .group_by(LedgerEntry.member_id).subquery())
-    balance = func.coalesce(owed.c.balance, 0)
-    query = (select(Member, balance.label("balance"))
-             .outerjoin(owed, owed.c.member_id == Member.id)
-             .where(scope.member_condition(user)))
-    if filters.region:
-        query = query.where(Member.region_id == filters.region)
-    if filters.q:
-        query = query.where(or_(Member.shop_name.contains(filters.q, autoescape=True),
-                                Member.contact_name.contains(filters.q, autoescape=True),
-                                Member.phone.contains(filters.q, autoescape=True)))
-    if filters.owing:
-        query = query.where(owed.c.balance > 0)
-    else:  # members who may order, and anyone with an account history
-        query = query.where(or_(Member.status == MemberStatus.APPROVED,
-                                owed.c.member_id.isnot(None)))
-    counted = query.subquery()
-    total, owed_total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(counted.c.balance), 0))
-        .select_from(counted)).one()
-    page = min(page, max(1, -(-total // per_page)))
-    rows = db.session.execute(
-        query.options(selectinload(Member.region)).order_by(balance.desc(), Member.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return [(member, value) for member, value in rows], total, _money(owed_total), page
-
-
-def available_credit(members, balances: dict) -> dict:
-    """credit.available for many members in one query (balances already known): the limit
-    less the balance and the open 统一结算 orders, never below 0; None without a limit.
-    To move to app/payments/credit.py (tests check it agrees with credit.available)."""
-    limited = [m.id for m in members if m.credit_limit is not None]
-    open_totals = dict(db.session.execute(
-        select(Order.member_id, func.sum(Order.total))
-        .where(Order.member_id.in_(limited), Order.payment_method == Pay.MONTHLY,
-               Order.state.in_(State.OPEN))
-        .group_by(Order.member_id)).all()) if limited else {}
-    return {m.id: None if m.credit_limit is None else max(
-        Decimal(m.credit_limit) - balances[m.id] - _money(open_totals.get(m.id)), ZERO)
-        for m in members}
-
-
-def running_balances(member_id: int, entries) -> dict[int, Decimal]:
-    """{entry id: the balance after it} for a page of entries, newest first."""
-    if not entries:
-        return {}
-    running = _money(db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .where(LedgerEntry.member_id == member_id, LedgerEntry.id <= entries[0].id)))
-    found = {}
-    for entry in entries:
-        found[entry.id] = running
-        running -= Decimal(entry.amount)
-    return found
-
+# ---- loading what a page shows in a few queries (not one a row) ---------------------------
 
 def order_numbers(order_ids) -> dict[int, str]:
     order_ids = [i for i in order_ids if i]

@@ -206,6 +206,9 @@ class SalesActionSchema(Schema):
     restock = fields.Boolean(metadata={"description": "decide_refund: goods back in stock"})
     voucher_id = Whole(validate=ID, metadata={
         "description": "confirm_voucher, reject_voucher (with a reason)"})
+    checked_elsewhere = fields.Boolean(metadata={
+        "description": "confirm_voucher: the bank record was checked (required when the "
+                       "voucher's image was sent for another order too)"})
 
     @pre_load
     def _blank_is_absent(self, data, **_kwargs):
