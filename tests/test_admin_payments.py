@@ -479,3 +479,47 @@ def test_a_salesman_cannot_reach_the_member_form(app, scene):
     assert salesman.get(f"/admin/members/edit/{info['member_id']}").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count(LedgerEntry.id))) > 0
+
+
+# ---- statements ------------------------------------------------------------------------
+
+def test_statements_are_listed_issued_on_demand_and_downloaded(app, scene, make):
+    from app.payments import statements
+    from app.payments.models import Statement
+
+    world, info = scene
+    cs = _client(app, world.cs)
+    cs.get("/lang/en")
+    assert "No statements yet" in _text(cs.get("/admin/statements/"))
+    page = _text(cs.get("/admin/statements/"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    with app.app_context():
+        last = statements.previous_month(statements.month_of(local_date()))
+        this = statements.month_of(local_date())
+    refused = cs.post("/admin/statements/issue", data={"csrf_token": token,
+                                                       "month": f"{this:%Y-%m}"})
+    assert refused.status_code == 302
+    assert "month that is over" in _text(cs.get("/admin/statements/"))
+    done = cs.post("/admin/statements/issue", data={"csrf_token": token,
+                                                    "month": f"{last:%Y-%m}"})
+    assert done.status_code == 302
+    listed = _text(cs.get(f"/admin/statements/?month={last:%Y-%m}"))
+    with app.app_context():
+        statement = db.session.scalar(select(Statement))
+    assert statement.member_id == info["member_id"]  # the 统一结算 member only
+    assert statement.number in listed and "Waiting for confirmation" in listed
+    pdf = cs.get(f"/admin/statements/{statement.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert cs.get(f"/admin/statements/{statement.id}.xlsx").status_code == 200
+    assert cs.get(f"/admin/statements/{statement.id}.doc").status_code == 404
+    assert cs.get("/admin/statements/99999999.pdf").status_code == 404
+    assert cs.get("/admin/statements/?status=disputed").status_code == 200
+    assert cs.get("/admin/statements/?month=nonsense").status_code == 200
+    for who in (world.customer, world.salesman, world.driver):
+        other = _client(app, who)
+        assert other.get("/admin/statements/").status_code in (302, 403)
+        assert other.get(f"/admin/statements/{statement.id}.pdf").status_code in (302, 403)
+        assert other.post("/admin/statements/issue", data={
+            "csrf_token": token, "month": f"{last:%Y-%m}"}).status_code in (302, 400, 403)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Statement.id))) == 1

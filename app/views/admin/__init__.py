@@ -18,7 +18,7 @@ from app.views.admin.order_settings import (
     RegionFeeView,
 )
 from app.views.admin.orders import OrderListView
-from app.views.admin.payments import CashView, ReceivablesView, VoucherView
+from app.views.admin.payments import CashView, ReceivablesView, StatementView, VoucherView
 from app.views.admin.products import ProductView
 from app.views.admin.regions import RegionView, StaffProfileView
 from app.views.admin.settings import SettingsView
@@ -59,6 +59,7 @@ def register(appbuilder) -> None:
     add(appbuilder, VoucherView, "Vouchers to confirm", _l("Vouchers to confirm"), FINANCE,
         "fa-file-image-o")
     add(appbuilder, CashView, "Drivers' cash", _l("Drivers' cash"), FINANCE, "fa-money")
+    add(appbuilder, StatementView, "Statements", _l("Statements"), FINANCE, "fa-file-text-o")
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
     add(appbuilder, HomeBlockView, "Home decoration", _l("Home decoration"), APPS,

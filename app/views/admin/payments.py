@@ -10,7 +10,7 @@ module (each says where it belongs).
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -22,11 +22,12 @@ from app.members.models import Member, Region
 from app.ordering import scope
 from app.ordering.models import Order
 from app.ordering.states import PAYMENT_LABELS, PAYMENT_STATUS_LABELS
-from app.payments import cash, credit, ledger, vouchers
-from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS
-from app.payments.models import CashHandInLine, Voucher
+from app.payments import cash, credit, ledger, statement_files, statements, vouchers
+from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS, STATEMENT_STATUS_LABELS
+from app.payments.models import CashHandInLine, StatementStatus, Voucher
 from app.platform import accounts, ids, uploads
 from app.platform.errors import DomainError, NotFound
+from app.platform.time import local_date
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -364,3 +365,75 @@ def hand_in_details(hand_ins) -> dict:
     names = {u.id: accounts.display_name(u) for u in db.session.scalars(
         select(model).where(model.id.in_(user_ids)))} if user_ids else {}
     return {h.id: (counts.get(h.id, 0), names.get(h.recorded_by_id, "—")) for h in hand_ins}
+
+
+# ---- 对账单 --------------------------------------------------------------------------------
+
+class StatementView(BaseView):
+    """Monthly statements of 统一结算 members with their confirmation status; a finished
+    month's missing statements issued on demand; each as PDF or Excel."""
+
+    route_base = "/admin/statements"
+    default_view = "list"
+    base_permissions = ["can_list", "can_issue"]
+
+    @expose("/")
+    @has_access
+    def list(self):
+        size = _size(request.args.get("psize"))
+        before = ids.parse_cursor(request.args.get("before"))
+        status = request.args.get("status") or None
+        status = status if status in StatementStatus.ALL else None
+        period = None
+        if request.args.get("month"):
+            try:
+                period = statements.parse_period(request.args.get("month"))
+            except DomainError as exc:
+                flash(str(exc.message), "warning")
+        rows = statements.listing(current_user, period, status, before, size + 1)
+        older = rows[size - 1].id if len(rows) > size else None
+        last_month = statements.previous_month(statements.month_of(local_date()))
+        return self.render_template(
+            "admin/payments/statements.html", title=_("Statements"), statements=rows[:size],
+            status=status, period=period, statuses=STATEMENT_STATUS_LABELS,
+            last_month=f"{last_month:%Y-%m}", page=_Keyset(newer=None, older=older),
+            paged=bool(before), size=size, page_sizes=PAGE_SIZES,
+            can_issue=_can("can_issue", "StatementView"),
+            list_url=lambda **changes: url_for("StatementView.list", **{
+                k: v for k, v in {"status": status,
+                                  "month": f"{period:%Y-%m}" if period else None,
+                                  "psize": request.args.get("psize"), **changes}.items()
+                if v not in (None, "")}))
+
+    @expose("/issue", methods=["POST"])
+    @has_access
+    @permission_name("issue")
+    def issue(self):
+        try:
+            period = statements.parse_period(request.form.get("month"))
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+            return redirect(url_for("StatementView.list"))
+        done = statements.issue(period)
+        flash(_("%(n)d statements issued for %(month)s (members who had theirs keep them).",
+                n=done.statements, month=f"{period:%Y-%m}"), "success")
+        return redirect(url_for("StatementView.list", month=f"{period:%Y-%m}"))
+
+    @expose("/<int:pk>.<fmt>")
+    @has_access
+    @permission_name("list")
+    def file(self, pk, fmt):
+        if fmt not in ("pdf", "xlsx"):
+            abort(404)
+        try:
+            statement = statements.get_for(current_user, pk)
+        except NotFound:
+            abort(404)
+        if fmt == "pdf":
+            body, mime = statement_files.pdf(statement), "application/pdf"
+        else:
+            body = statement_files.xlsx(statement)
+            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(body, mimetype=mime, headers={
+            "Content-Disposition": f'attachment; filename="{statement.number}.{fmt}"',
+            "Cache-Control": "private, no-store"})
