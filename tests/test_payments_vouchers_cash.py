@@ -189,6 +189,12 @@ def test_a_driver_holds_the_cash_until_handed_in_and_a_difference_stays_visible(
         cash.explain(cs, hand_in.id, "again")
 
 
+def test_cash_recorded_by_the_office_is_not_the_drivers(world):
+    order = world.order("delivered")  # cash on delivery, no cash given at the door
+    workflow.apply(order, "mark_paid", world.user(world.cs), note="现金已交公司")
+    assert cash.held_by(world.driver.id).payments == []
+
+
 def test_a_hand_in_names_only_the_drivers_own_held_cash(world):
     order = _cod_delivered(world)
     payment_id = cash.held_by(world.driver.id).payments[0].id

@@ -46,6 +46,7 @@ ROUTES = {
     "/orders/<order_no>": "customer_order",
     "/orders/<order_no>/refund": "customer_order",
     "/orders/<order_no>/<action>": "customer_order_post",
+    "/orders/<order_no>/voucher": "customer_order_post",
     "/sales/orders/<order_no>": "sales_order",
     "/sales/orders/<order_no>/<action>": "sales_order_post",
     "/sales/customers/<int:member_id>/order": "sales_customer",
@@ -240,7 +241,8 @@ def test_writes_are_refused_and_change_nothing(app, scene):
     clients, info = scene
     no, member = info["order_no"], info["member_id"]
     posts = {
-        "customer_order_post": [(f"/orders/{no}/cancel", {})],
+        "customer_order_post": [(f"/orders/{no}/cancel", {}),
+                                (f"/orders/{no}/voucher", {"amount": "1"})],
         "sales_order_post": [(f"/sales/orders/{no}/close", {"reason": "x"})],
         "sales_customer_post": [(f"/sales/customers/{member}/order/submit",
                                  {"delivery": "delivery", "payment": "cod"})],

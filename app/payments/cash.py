@@ -43,10 +43,15 @@ class Held:
 
 
 def _held_query():
+    """Cash the order's driver collected at the door (recorded by the driver's own
+    account: a cash payment customer service records is already at the office)."""
     handed_in = exists().where(CashHandInLine.payment_id == Payment.id)
     return (select(Payment).join(Order, Order.id == Payment.order_id)
-            .where(Payment.method == Pay.COD, Order.driver_id.isnot(None), ~handed_in)
-            .options(selectinload(Payment.order)).order_by(Payment.created_at, Payment.id))
+            .join(StaffProfile, StaffProfile.id == Order.driver_id)
+            .where(Payment.method == Pay.COD, Payment.recorded_by_id == StaffProfile.user_id,
+                   ~handed_in)
+            .options(selectinload(Payment.order).selectinload(Order.member))
+            .order_by(Payment.created_at, Payment.id))
 
 
 def held_by(driver_id: int) -> Held:

@@ -129,7 +129,8 @@ def agings(member_ids, today: date | None = None) -> dict[int, Aging]:
 
 def entries(member_id: int, before_id: int | None = None, limit: int = 50):
     """The member's entries, newest first, a page at a time (keyset on id)."""
-    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id).options(
+        selectinload(LedgerEntry.order))
     if before_id:
         query = query.where(LedgerEntry.id < before_id)
     return db.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit)).all()

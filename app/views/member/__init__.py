@@ -1,19 +1,26 @@
-"""The member's own pages under /me/: the shop profile form and the in-app messages."""
+"""The member's own pages under /me/: the shop profile form, the in-app messages and the
+account (what the shop owes: the receivables ledger, its aging and the credit left)."""
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from app.extensions import db
 from app.members import services as members
 from app.members import wechat_accounts
 from app.members.models import MemberStatus
 from app.messaging import inbox
+from app.ordering.models import Order
+from app.payments import credit, ledger
+from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS
 from app.platform import ids
 from app.platform.errors import DomainError
 from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")
 
+ENTRIES_PER_PAGE = 30
 PROFILE_FIELDS = ("shop_name", "contact_name", "phone", "address", "region_id", "wechat_id",
                   "invoice_title", "tax_number")
 
@@ -65,3 +72,37 @@ def unbind_wechat(identity_id):
     wechat_accounts.unbind(current_user, min(identity_id, ids.MAX_ID))
     flash(_("WeChat unbound: it no longer signs you in or receives your messages."), "info")
     return redirect("/me")
+
+
+def _order_numbers(entries) -> dict[int, str]:
+    """{order id: order number} of these entries, in one query (ledger.entries does not
+    load the orders; a lazy load per row would be a query per entry)."""
+    order_ids = {e.order_id for e in entries}
+    if not order_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Order.id, Order.order_no).where(Order.id.in_(order_ids))).all())
+
+
+@bp.route("/account")
+@signed_in
+def account():
+    """我的账户: what my shop owes (or paid ahead), the credit left of 统一结算, how old the
+    debt is, and the entries newest first (keyset: ?before=<entry id>). Only the signed-in
+    member's own account: there is no id to ask for another."""
+    member = members.member_of(current_user)
+    if member is None:
+        flash(_("Only customer accounts have a balance."), "info")
+        return redirect("/me")
+    before = ids.parse_cursor(request.args.get("before"))
+    rows = ledger.entries(member.id, before, ENTRIES_PER_PAGE + 1)
+    more = len(rows) > ENTRIES_PER_PAGE
+    rows = rows[:ENTRIES_PER_PAGE]
+    balance = ledger.balance(member.id)
+    return render_template(
+        "member/account.html", member=member, balance=balance, rows=rows,
+        order_nos=_order_numbers(rows), entry_labels=ENTRY_KIND_LABELS,
+        aging_labels=AGING_LABELS, paged=bool(before),
+        next_url=url_for("member.account", before=rows[-1].id) if more else None,
+        aging=ledger.agings([member.id])[member.id] if balance > 0 else None,
+        available=credit.available(member) if member.monthly_settlement else None)

@@ -21,6 +21,8 @@ from app.ordering.states import (
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
 )
+from app.payments.labels import VOUCHER_STATUS_LABELS
+from app.payments.models import VoucherStatus
 from app.platform import ids, paging
 from app.platform.errors import NotFound
 from app.platform.security import SALES_END
@@ -34,7 +36,8 @@ def _sales_context():
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
             "ship_method_labels": SHIP_METHOD_LABELS, "page_url": page_url,
             "hidden_price_text": HIDDEN_TEXT,
-            "count_cap": paging.COUNT_CAP}
+            "count_cap": paging.COUNT_CAP, "VoucherStatus": VoucherStatus,
+            "voucher_labels": VOUCHER_STATUS_LABELS}
 
 
 def page_url(number: int) -> str:

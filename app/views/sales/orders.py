@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.catalog import pricing, storefront
 from app.ordering import history, options, refunds, scope, workflow
 from app.ordering.lines import held_quantity
+from app.payments import vouchers
 from app.platform import maps
 from app.platform.errors import DomainError, NotFound
 from app.platform.security import SALES_END
@@ -29,6 +30,8 @@ DONE = {
     "close": _l("Order closed."),
     "mark_paid": _l("Payment recorded."),
     "decide_refund": _l("Refund decided."),
+    "confirm_voucher": _l("Payment confirmed: the voucher is recorded as a payment."),
+    "reject_voucher": _l("Voucher rejected. The customer is told the reason."),
 }
 GIFT_RESULTS = 8
 
@@ -49,6 +52,7 @@ def _order_page(order, status=200, failed=None):
         gifts = storefront.search_products(gift_q, 1, pricing.NO_PRICES,
                                            per_page=GIFT_RESULTS).items
     address = order.address_line()
+    order_vouchers = vouchers.of_order(order)
     return render_template(
         "sales/order.html", order=order, actions=actions, failed=failed,
         history=list(reversed(history.history(order, history.STAFF))),
@@ -57,7 +61,8 @@ def _order_page(order, status=200, failed=None):
         options=options.options_for(order.member) if "edit" in actions else {},
         gift_q=gift_q, gifts=gifts, refund=refund,
         refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
-        map_url=maps.address_link(address) if address else None), status
+        map_url=maps.address_link(address) if address else None,
+        vouchers=order_vouchers, used_elsewhere=vouchers.used_elsewhere(order_vouchers)), status
 
 
 @bp.route("/orders/<order_no>")

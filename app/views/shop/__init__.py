@@ -21,6 +21,7 @@ from app.members import wechat_accounts
 from app.members.models import Member
 from app.messaging import inbox
 from app.ordering import cart, queries
+from app.payments import credit, ledger
 from app.platform import accounts, ids, uploads
 from app.platform.errors import ValidationError
 from app.views.guards import signed_in
@@ -113,6 +114,9 @@ def packing(unit) -> str:
 def me():
     member = db.session.scalar(select(Member).where(Member.user_id == current_user.id))
     return render_template("shop/me.html", tab="me", member=member,
+                           balance=ledger.balance(member.id) if member else None,
+                           available=credit.available(member)
+                           if member and member.monthly_settlement else None,
                            name=accounts.display_name(current_user),
                            entries=accounts.me_entries(current_user),
                            unread=inbox.unread_count(current_user),

@@ -18,9 +18,13 @@ from app.ordering.states import (
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
 )
+from app.payments import vouchers
+from app.payments.labels import VOUCHER_STATUS_LABELS
+from app.payments.models import VoucherStatus
 from app.platform import ids
-from app.platform.errors import DomainError
+from app.platform.errors import DomainError, NotFound
 from app.platform.settings import get_settings
+from app.platform.time import local_date
 from app.views.guards import signed_in
 from app.views.shop import bp
 
@@ -29,7 +33,8 @@ from app.views.shop import bp
 def _order_labels():
     return {"customer_labels": CUSTOMER_LABELS, "delivery_labels": DELIVERY_LABELS,
             "payment_labels": PAYMENT_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
-            "ship_method_labels": SHIP_METHOD_LABELS}
+            "ship_method_labels": SHIP_METHOD_LABELS, "VoucherStatus": VoucherStatus,
+            "voucher_labels": VOUCHER_STATUS_LABELS}
 
 
 # ---- cart -------------------------------------------------------------------------------
@@ -109,14 +114,43 @@ def _my_order(order_no):
         abort(404)
 
 
-@bp.route("/orders/<order_no>")
-@signed_in
-def order(order_no):
-    found = _my_order(order_no)
+def _order_page(found, status=200, voucher_form=None, voucher_error=None):
+    """The order page; `voucher_form` keeps what was typed when an upload was refused and
+    `voucher_error` says why again beside the form (the flash is at the top of the page)."""
+    can_voucher = vouchers.can_upload(found)
+    if can_voucher and voucher_form is None:
+        voucher_form = {"amount": f"{found.total:.2f}", "paid_on": local_date().isoformat(),
+                        "remark": ""}
     return render_template("shop/order.html", tab="me", order=found,
                            history=history.history(found, history.CUSTOMER),
                            actions=workflow.allowed_actions(found, current_user),
-                           held=held_quantity)
+                           held=held_quantity, vouchers=vouchers.of_order(found),
+                           can_voucher=can_voucher, voucher_form=voucher_form or {},
+                           voucher_error=voucher_error,
+                           today=local_date()), status
+
+
+@bp.route("/orders/<order_no>")
+@signed_in
+def order(order_no):
+    return _order_page(_my_order(order_no))
+
+
+@bp.route("/orders/<order_no>/voucher", methods=["POST"])
+@signed_in
+def order_voucher(order_no):
+    """付款凭证: the customer's photo of a bank / WeChat / Alipay transfer for this order.
+    A refusal stores nothing; it is flashed and the page shown again with what was typed."""
+    try:
+        vouchers.upload(current_user, order_no, request.files.get("photo"), request.form)
+    except NotFound:
+        abort(404)  # another customer's order, or none
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        typed = {k: request.form.get(k, "") for k in ("amount", "paid_on", "remark")}
+        return _order_page(_my_order(order_no), exc.status_code, typed, str(exc.message))
+    flash(_("Voucher uploaded. We will check the transfer and confirm it soon."), "info")
+    return redirect(url_for("shop.order", order_no=order_no, _anchor="vouchers"))
 
 
 @bp.route("/orders/<order_no>/<action>", methods=["POST"])
