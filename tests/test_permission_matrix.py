@@ -22,6 +22,8 @@ from app.extensions import db
 from app.members.models import Member
 from app.ordering import scope
 from app.ordering.models import DeliveryPhoto, Order
+from app.payments import statements
+from app.payments.models import Statement
 from app.platform import uploads
 from app.platform.time import local_date
 from tests import catalog_factory as cf
@@ -47,6 +49,8 @@ ROUTES = {
     "/orders/<order_no>/refund": "customer_order",
     "/orders/<order_no>/<action>": "customer_order_post",
     "/orders/<order_no>/voucher": "customer_order_post",
+    "/me/statements/<int:statement_id>": "own_statement",
+    "/me/statements/<int:statement_id>.<fmt>": "own_statement",
     "/sales/orders/<order_no>": "sales_order",
     "/sales/orders/<order_no>/<action>": "sales_order_post",
     "/sales/customers/<int:member_id>/order": "sales_customer",
@@ -113,12 +117,14 @@ EXPECT = {
     "driver_order": {200: {"driver"}, 404: {"driver2", "other_driver"},
                      SIGN_IN: {"visitor"}, "others": 403},
     "order_file": {200: {"customer", "salesman", "driver", "cs", "admin"}, "others": 404},
+    "own_statement": {200: {"customer"}, SIGN_IN: {"visitor"}, "others": 404},
     "message_log": {200: {"cs", "admin"}, SIGN_IN: {"visitor"}, "others": 403},
     "admin_only": {200: {"admin"}, SIGN_IN: {"visitor"}, "others": 403},
 }
 # POSTs are sent only by people who must be refused; the order must not change.
 REFUSED_POSTS = {
     "customer_order_post": ({SIGN_IN: {"visitor"}, "others": 404}, "customer"),
+    "own_statement_post": ({SIGN_IN: {"visitor"}, "others": 404}, "customer"),
     "sales_order_post": ({404: {"other_salesman"}, SIGN_IN: {"visitor"}, "others": 403},
                          "salesman"),
     "sales_customer_post": ({404: {"other_salesman"}, SIGN_IN: {"visitor"}, "others": 403},
@@ -171,7 +177,13 @@ def scene(app, make):
                 "salesman": world.salesman, "other_salesman": world.other_salesman,
                 "driver": world.driver, "driver2": world.driver2,
                 "other_driver": world.other_driver, "cs": world.cs, "admin": world.admin}
+        # A 统一结算 member's statement of last month (empty: its orders are this month's).
+        db.session.get(Member, world.customer.id).monthly_settlement = True
+        db.session.commit()
+        statements.issue(statements.previous_month(statements.month_of(local_date())))
+        statement_id = db.session.scalar(select(Statement.id))
         info = {"order_no": order.order_no, "order_id": order.id, "key": stored.key,
+                "statement_id": statement_id,
                 "member_id": world.customer.id, "public": public,
                 "mobiles": {who: ref.mobile for who, ref in refs.items()}}
     for who, ref in refs.items():
@@ -207,6 +219,8 @@ def test_reads_answer_as_the_scoping_rules_say(app, scene):
         "salesman_only": ["/sales/qr.png"],
         "driver_order": [f"/driver/orders/{no}"],
         "order_file": [f"/media/{key}"],
+        "own_statement": [f"/me/statements/{info['statement_id']}",
+                          f"/me/statements/{info['statement_id']}.pdf"],
     }
     for kind, paths in urls.items():
         for path in paths:
@@ -248,6 +262,8 @@ def test_writes_are_refused_and_change_nothing(app, scene):
                                  {"delivery": "delivery", "payment": "cod"})],
         "driver_order_post": [(f"/driver/orders/{no}/start", {}),
                               (f"/driver/orders/{no}/complete", {})],
+        "own_statement_post": [(f"/me/statements/{info['statement_id']}",
+                                {"answer": "confirm"})],
     }
     with app.app_context():
         before = db.session.get(Order, info["order_id"])
@@ -264,6 +280,7 @@ def test_writes_are_refused_and_change_nothing(app, scene):
     with app.app_context():
         after = db.session.get(Order, info["order_id"])
         assert (after.state, len(after.events), after.total) == before
+        assert db.session.get(Statement, info["statement_id"]).status == "issued"
 
 
 def test_back_office_id_routes_refuse_everyone_but_staff(app, scene):
@@ -405,16 +422,10 @@ API_OWN_STATEMENT = {200: {"customer"}, 401: {"visitor"}, 404: {"other_customer"
 def test_api_money_routes_answer_as_the_scoping_rules_say(app, scene):
     """A statement is its member's alone (the staff's ends show theirs elsewhere); a
     voucher is sent on one's own order only."""
-    from app.payments import statements
-    from app.payments.models import Statement, Voucher
+    from app.payments.models import Voucher
 
     _clients, info = scene
-    no = info["order_no"]
-    with app.app_context():
-        db.session.get(Member, info["member_id"]).monthly_settlement = True
-        db.session.commit()
-        statements.issue(statements.previous_month(statements.month_of(local_date())))
-        statement_id = db.session.scalar(select(Statement.id))
+    no, statement_id = info["order_no"], info["statement_id"]
     people = _api_clients(app, info)
     url = f"/api/v1/me/statements/{statement_id}"
     for who, (client, headers) in people.items():

@@ -1,7 +1,7 @@
 """The member's own pages under /me/: the shop profile form, the in-app messages and the
 account (what the shop owes: the receivables ledger, its aging and the credit left)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,10 +12,10 @@ from app.members import wechat_accounts
 from app.members.models import MemberStatus
 from app.messaging import inbox
 from app.ordering.models import Order
-from app.payments import credit, ledger
-from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS
+from app.payments import credit, ledger, statement_files, statements
+from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS, STATEMENT_STATUS_LABELS
 from app.platform import ids
-from app.platform.errors import DomainError
+from app.platform.errors import DomainError, NotFound
 from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")
@@ -106,3 +106,66 @@ def account():
         next_url=url_for("member.account", before=rows[-1].id) if more else None,
         aging=ledger.agings([member.id])[member.id] if balance > 0 else None,
         available=credit.available(member) if member.monthly_settlement else None)
+
+
+# ---- 对账单: my monthly statements -------------------------------------------------------
+
+@bp.route("/statements")
+@signed_in
+def statements_list():
+    """My monthly statements, the newest month first."""
+    member = members.member_of(current_user)
+    if member is None:
+        flash(_("Only customer accounts have a balance."), "info")
+        return redirect("/me")
+    return render_template("member/statements.html", member=member,
+                           statements=statements.of_member(member.id),
+                           status_labels=STATEMENT_STATUS_LABELS)
+
+
+@bp.route("/statements/<int:statement_id>", methods=["GET", "POST"])
+@signed_in
+def statement(statement_id):
+    """One of my statements with its lines; confirm it (对账确认) or dispute it."""
+    found = _own_statement(statement_id)
+    status = 200
+    if request.method == "POST":
+        confirm = request.form.get("answer") == "confirm"
+        try:
+            statements.respond(current_user, found.id, confirm, request.form.get("remark"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            status = exc.status_code
+        else:
+            flash(_("Thank you: the statement is confirmed.") if confirm else
+                  _("Your remark has been sent; we will check the statement and contact "
+                    "you."), "info")
+            return redirect(url_for("member.statement", statement_id=found.id))
+        found = _own_statement(statement_id)
+    return render_template("member/statement.html", statement=found,
+                           status_labels=STATEMENT_STATUS_LABELS,
+                           entry_labels=ENTRY_KIND_LABELS, aging_labels=AGING_LABELS), status
+
+
+@bp.route("/statements/<int:statement_id>.<fmt>")
+@signed_in
+def statement_file(statement_id, fmt):
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
+    found = _own_statement(statement_id)
+    if fmt == "pdf":
+        body, mime = statement_files.pdf(found), "application/pdf"
+    else:
+        body = statement_files.xlsx(found)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="{found.number}.{fmt}"',
+        "Cache-Control": "private, no-store"})
+
+
+def _own_statement(statement_id):
+    try:
+        return statements.own(current_user, statement_id)
+    except NotFound:
+        abort(404)
