@@ -106,9 +106,9 @@ def seed(app, members: int, orders: int) -> None:
             CROSS JOIN LATERAL (SELECT round((20 + (g::bigint * 7919 % 5000) / 10.0)::numeric, 2)
                                          AS total,
                                        CASE WHEN g % 5 = 0
-                                            THEN timestamp '{start}' - (g % 90 + 1) * interval '1 day'
-                                            ELSE timestamp '{start}' + (g % 30) * interval '1 day'
-                                                 + (g % 86400) * interval '1 second'
+                                         THEN timestamp '{start}' - (g % 90 + 1) * interval '1 day'
+                                         ELSE timestamp '{start}' + (g % 30) * interval '1 day'
+                                              + (g % 86400) * interval '1 second'
                                        END - interval '8 hours' AS at) t"""),
         ("delivery entries", """
             INSERT INTO ledger_entry (member_id, kind, amount, order_id, created_at)
