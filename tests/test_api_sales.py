@@ -270,6 +270,8 @@ def test_the_order_and_its_actions_are_refused_outside_the_region(app, client, w
         (order_no, {"action": "close", "reason": "x"}),
         (order_no, {"action": "mark_paid", "note": "x"}),
         (refund_no, {"action": "decide_refund", "approve": True, "amount": "1"}),
+        (order_no, {"action": "confirm_voucher", "voucher_id": 1, "checked_elsewhere": True}),
+        (order_no, {"action": "reject_voucher", "voucher_id": 1, "reason": "x"}),
     ]
     assert {body["action"] for _no, body in posts} == set(workflow.BUSINESS_END_ACTIONS)
     for who, status in REFUSED.items():

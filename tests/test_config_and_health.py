@@ -127,7 +127,11 @@ def test_demo_data_is_idempotent(app, ctx):
     regions = {o.region.name for o in db.session.query(Order)}
     assert regions == {"海口", "三亚", "琼海"}
     states_list = sorted(o.state for o in db.session.query(Order))
-    assert len(states_list) == 11, states_list
+    assert len(states_list) == 12, states_list
+    from app.payments.models import Voucher
+
+    assert db.session.query(Voucher).filter_by(status="pending").count() == 1
+    assert db.session.query(Member).filter(Member.credit_limit.isnot(None)).count() == 1
     delivered = db.session.query(Order).filter_by(state="delivered").one()
     assert delivered.photos and delivered.payment_status == "paid"
     qionghai = db.session.query(Region).filter_by(name="琼海").one()
