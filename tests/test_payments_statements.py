@@ -177,24 +177,23 @@ def test_the_member_reads_and_answers_a_statement_on_the_web(app, client, world)
     statement_id = db.session.scalar(select(Statement.id))
     db.session.remove()
     login(client, world.customer.mobile)
-    client.get("/auth/lang/en")
-    assert "Monthly statements" in client.get("/me/account").get_data(as_text=True)
+    account = client.get("/me/account").get_data(as_text=True)
+    assert "data-statements-link" in account and "月度对账单" in account
     listed = client.get("/me/statements").get_data(as_text=True)
-    assert "2026-09" in listed and "Waiting for confirmation" in listed
+    assert "2026-09" in listed and "待确认" in listed
     page = client.get(f"/me/statements/{statement_id}").get_data(as_text=True)
-    assert order_no in page and "Confirm the statement" in page
+    assert order_no in page and "确认对账单" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     assert client.get(f"/me/statements/{statement_id}.pdf").data.startswith(b"%PDF")
     assert client.get(f"/me/statements/{statement_id}.doc").status_code == 404
     refused = client.post(f"/me/statements/{statement_id}",
                           data={"csrf_token": token, "answer": "dispute", "remark": " "})
     assert refused.status_code == 400
-    assert "Please write what does not match." in refused.get_data(as_text=True)
+    assert "请写明哪里不符。" in refused.get_data(as_text=True)
     assert db.session.get(Statement, statement_id).status == StatementStatus.ISSUED
     done = client.post(f"/me/statements/{statement_id}",
                        data={"csrf_token": token, "answer": "confirm"})
     assert done.status_code == 302
-    client.get("/auth/lang/zh")
     page = client.get(f"/me/statements/{statement_id}").get_data(as_text=True)
     assert "data-confirm-statement" not in page  # locked: nothing left to answer
     assert db.session.get(Statement, statement_id).status == StatementStatus.CONFIRMED
