@@ -68,6 +68,20 @@ WECHAT_MESSAGE_KIND = "subscribe"  # subscribe (mini program) | template (offici
 WECHAT_API_BASE = "https://api.weixin.qq.com"
 WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/connect"  # where WeChat's browser signs in
 WECHAT_MINIPROGRAM_PAGE = "pages/orders/index"  # where a tap on the message opens
+# WeChat Pay API v3 (在线支付, app/payments/wechat_pay/; README "WeChat Pay"). Unset: the
+# order page says WeChat Pay is not set up. Keys are PEM text or the path of a PEM file;
+# public-key mode (PUBLIC_KEY + PUBLIC_KEY_ID) or certificate mode (CERT_DIR).
+WECHATPAY_MCHID = ""
+WECHATPAY_APIV3_KEY = ""
+WECHATPAY_PRIVATE_KEY = ""
+WECHATPAY_CERT_SERIAL_NO = ""
+WECHATPAY_PUBLIC_KEY = ""
+WECHATPAY_PUBLIC_KEY_ID = ""
+WECHATPAY_CERT_DIR = ""
+WECHATPAY_NOTIFY_URL = ""  # https://<host>/pay/wechat/notify
+WECHATPAY_REFUND_NOTIFY_URL = ""  # https://<host>/pay/wechat/refund-notify
+WECHATPAY_API_BASE = "https://api.mch.weixin.qq.com"
+WECHATPAY_TIMEOUT = 15.0  # seconds to wait for an answer
 # 出库签收单 PDF: reportlab's built-in STSong-Light, or a TrueType (.ttf) font by path.
 PDF_FONT_PATH = ""
 DEFAULT_PROVINCE = "海南省"  # first address of a new member (the distributor's province)
@@ -158,6 +172,17 @@ ENV_KEYS = {
     "WECHAT_MESSAGE_KIND": str,
     "WECHAT_API_BASE": str,
     "WECHAT_MINIPROGRAM_PAGE": str,
+    "WECHATPAY_MCHID": str,
+    "WECHATPAY_APIV3_KEY": str,
+    "WECHATPAY_PRIVATE_KEY": str,
+    "WECHATPAY_CERT_SERIAL_NO": str,
+    "WECHATPAY_PUBLIC_KEY": str,
+    "WECHATPAY_PUBLIC_KEY_ID": str,
+    "WECHATPAY_CERT_DIR": str,
+    "WECHATPAY_NOTIFY_URL": str,
+    "WECHATPAY_REFUND_NOTIFY_URL": str,
+    "WECHATPAY_API_BASE": str,
+    "WECHATPAY_TIMEOUT": float,
     "PDF_FONT_PATH": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
 }

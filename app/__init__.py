@@ -78,7 +78,7 @@ def _sqlite_foreign_keys(engine) -> None:
 # its user model (which our tables reference) and before Alembic compares the schema.
 MODEL_MODULES = ("app.platform.models", "app.members.models", "app.catalog.models",
                  "app.content.models", "app.messaging.models", "app.ordering.models",
-                 "app.payments.models")
+                 "app.payments.models", "app.payments.wechat_pay.models")
 
 
 def _import_models() -> None:

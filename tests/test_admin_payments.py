@@ -22,7 +22,8 @@ from tests.conftest import csrf_token, login
 from tests.images import image_bytes
 from tests.order_factory import World, add_photo
 
-PAGES = ("/admin/receivables/", "/admin/vouchers/", "/admin/cash/", "/admin/cash/hand-ins/")
+PAGES = ("/admin/receivables/", "/admin/vouchers/", "/admin/cash/", "/admin/cash/hand-ins/",
+         "/admin/wechat-pay/")
 
 
 def _client(app, ref):
@@ -116,7 +117,8 @@ def test_empty_pages_say_there_is_nothing(app, make):
     expected = {"/admin/receivables/": "No member owes anything.",
                 "/admin/vouchers/": "No transfer vouchers are waiting for confirmation.",
                 "/admin/cash/": "No driver holds cash",
-                "/admin/cash/hand-ins/": "No hand-ins yet."}
+                "/admin/cash/hand-ins/": "No hand-ins yet.",
+                "/admin/wechat-pay/": "No payment has had to go back automatically."}
     for url, words in expected.items():
         resp = client.get(url)
         assert resp.status_code == 200 and words in _text(resp), url

@@ -49,6 +49,9 @@ ROUTES = {
     "/orders/<order_no>/refund": "customer_order",
     "/orders/<order_no>/<action>": "customer_order_post",
     "/orders/<order_no>/voucher": "customer_order_post",
+    "/orders/<order_no>/pay": "customer_order",  # GET shows, POST starts (posts below)
+    "/orders/<order_no>/pay/check": "customer_order_post",
+    "/orders/<order_no>/pay/status": "customer_order",
     "/me/statements/<int:statement_id>": "own_statement",
     "/me/statements/<int:statement_id>.<fmt>": "own_statement",
     "/sales/orders/<order_no>": "sales_order",
@@ -79,6 +82,8 @@ ROUTES = {
     "/api/v1/driver/orders/<order_no>/photos/<int:photo_id>": "api_driver_order_post",
     # Money over the API (test_api_money_routes_answer_as_the_scoping_rules_say).
     "/api/v1/orders/<order_no>/vouchers": "api_customer_order_post",
+    "/api/v1/orders/<order_no>/wechat-pay": "api_customer_order_post",
+    "/api/v1/orders/<order_no>/wechat-pay/check": "api_customer_order_post",
     "/api/v1/me/statements/<int:statement_id>": "api_own_statement",
     "/api/v1/me/statements/<int:statement_id>/pdf": "api_own_statement",
     "/api/v1/me/statements/<int:statement_id>/xlsx": "api_own_statement",
@@ -213,7 +218,8 @@ def test_reads_answer_as_the_scoping_rules_say(app, scene):
     clients, info = scene
     no, key, member = info["order_no"], info["key"], info["member_id"]
     urls = {
-        "customer_order": [f"/orders/{no}", f"/orders/{no}/refund"],
+        "customer_order": [f"/orders/{no}", f"/orders/{no}/refund", f"/orders/{no}/pay",
+                           f"/orders/{no}/pay/status"],
         "sales_order": [f"/sales/orders/{no}"],
         "sales_customer": [f"/sales/customers/{member}/order"],
         "salesman_only": ["/sales/qr.png"],
@@ -256,7 +262,8 @@ def test_writes_are_refused_and_change_nothing(app, scene):
     no, member = info["order_no"], info["member_id"]
     posts = {
         "customer_order_post": [(f"/orders/{no}/cancel", {}),
-                                (f"/orders/{no}/voucher", {"amount": "1"})],
+                                (f"/orders/{no}/voucher", {"amount": "1"}),
+                                (f"/orders/{no}/pay", {}), (f"/orders/{no}/pay/check", {})],
         "sales_order_post": [(f"/sales/orders/{no}/close", {"reason": "x"})],
         "sales_customer_post": [(f"/sales/customers/{member}/order/submit",
                                  {"delivery": "delivery", "payment": "cod"})],
@@ -436,6 +443,9 @@ def test_api_money_routes_answer_as_the_scoping_rules_say(app, scene):
             continue
         status = client.post(url, json={"confirm": True}, headers=headers).status_code
         assert status == _expected(API_OWN_STATEMENT, who), (who, "answer", status)
+        for path in ("wechat-pay", "wechat-pay/check"):
+            status = client.post(f"/api/v1/orders/{no}/{path}", headers=headers).status_code
+            assert status == _expected(API_CUSTOMER_ORDER, who), (who, path, status)
         status = client.post(f"/api/v1/orders/{no}/vouchers", headers=headers, data={
             "photo": (io.BytesIO(image_bytes()), "v.jpg"), "amount": "1",
             "paid_on": f"{local_date():%Y-%m-%d}"}).status_code

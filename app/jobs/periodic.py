@@ -30,6 +30,8 @@ TASKS: list[PeriodicTask] = [
     PeriodicTask("auto-receive", "app.ordering.workflow.auto_receive_shipped", 3600),
     # Last month's 对账单 on the 1st; idempotent, so the hourly run on other days adds none.
     PeriodicTask("issue-statements", "app.payments.statements.issue_due", 3600),
+    # WeChat Pay: what no notification told us, prepays to close, refunds to send or ask.
+    PeriodicTask("wechat-pay", "app.payments.wechat_pay.tasks.reconcile", 120),
 ]
 
 _last_run: dict[str, float] = {}

@@ -36,6 +36,10 @@ CUSTOMER_ACTION_LABELS = {
     "mark_paid": _l("Payment received"),
     "request_refund": _l("Refund requested"),
     "decide_refund": _l("Refund decided"),
+    "submit_voucher": _l("Transfer voucher uploaded"),
+    "confirm_voucher": _l("Payment received"),
+    "reject_voucher": _l("Transfer voucher not accepted"),
+    "pay_online": _l("Paid with WeChat Pay"),
 }
 
 
@@ -105,8 +109,15 @@ def details(event, audience: str) -> list[str]:
                      + (f" ({item['reason']})" if item.get("reason") else ""))
     if data.get("cash_collected"):
         lines.append(_("Cash collected ¥%(amount)s", amount=data["cash_collected"]))
-    if data.get("amount") and event.action == "mark_paid":
+    if data.get("amount") and event.action in ("mark_paid", "pay_online"):
         lines.append(_("Amount ¥%(amount)s", amount=data["amount"]))
+    if data.get("voucher", {}).get("amount"):
+        lines.append(_("Amount ¥%(amount)s", amount=data["voucher"]["amount"]))
+    if data.get("refunded_automatically"):
+        lines.append(_("The order was closed or already paid: this payment goes back to the "
+                       "payer automatically."))
+    if data.get("wechat_refund"):
+        lines.append(_("¥%(amount)s goes back through WeChat Pay", amount=data["wechat_refund"]))
     if data.get("lines") and event.action == "request_refund":
         lines.append(ngettext("%(num)d line to return", "%(num)d lines to return",
                               len(data["lines"])))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.members.models import MemberStatus
 from app.ordering.states import REFUND_LABELS, Delivery, Pay, PaymentStatus, RefundStatus, State
+from app.payments.wechat_pay import gateway as wechat_pay
 from app.platform.errors import DomainError
 from app.platform.settings import get_settings, settings_without_database
 from app.platform.uploads import thumb_key_of
@@ -21,6 +22,7 @@ from app.views.driver import bp as driver_bp
 from app.views.health import bp as health_bp
 from app.views.media import bp as media_bp
 from app.views.member import bp as member_bp
+from app.views.pay import bp as pay_bp
 from app.views.sales import bp as sales_bp
 from app.views.shop import bp as shop_bp
 
@@ -30,7 +32,8 @@ def register_views(appbuilder) -> None:
 
 
 def register_blueprints(app) -> None:
-    for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp):
+    for bp in (auth_bp, shop_bp, member_bp, sales_bp, driver_bp, media_bp, health_bp,
+               pay_bp):
         app.register_blueprint(bp)
 
     init_api(app)
@@ -42,7 +45,8 @@ def register_blueprints(app) -> None:
     @app.context_processor
     def _mobile_context():
         return {"shop": get_settings(), "endpoint_url": endpoint_url,
-                "locale": str(get_locale() or "zh"), **NAMES}
+                "locale": str(get_locale() or "zh"),
+                "wechat_pay_ready": wechat_pay.configured, **NAMES}
 
     @app.errorhandler(DomainError)
     def _domain_error(exc):

@@ -22,6 +22,7 @@ from app.views.admin.payments import CashView, ReceivablesView, StatementView, V
 from app.views.admin.products import ProductView
 from app.views.admin.regions import RegionView, StaffProfileView
 from app.views.admin.settings import SettingsView
+from app.views.admin.wechat_pay import WeChatPayRefundView
 
 # Menu categories in the order they appear.
 CATALOG = ("Catalog", _l("Catalog"))
@@ -60,6 +61,8 @@ def register(appbuilder) -> None:
         "fa-file-image-o")
     add(appbuilder, CashView, "Drivers' cash", _l("Drivers' cash"), FINANCE, "fa-money")
     add(appbuilder, StatementView, "Statements", _l("Statements"), FINANCE, "fa-file-text-o")
+    add(appbuilder, WeChatPayRefundView, "WeChat Pay refunds", _l("WeChat Pay refunds"),
+        FINANCE, "fa-undo")
     add(appbuilder, RegionView, "Regions", _l("Regions"), BUSINESS, "fa-map-marker")
     add(appbuilder, StaffProfileView, "Staff", _l("Staff"), BUSINESS, "fa-id-badge")
     add(appbuilder, HomeBlockView, "Home decoration", _l("Home decoration"), APPS,

@@ -10,7 +10,7 @@ from flask import request
 from flask_smorest import Api
 
 from app.extensions import csrf
-from app.views.api import auth, catalog, customer, driver, money, orders, sales, wechat
+from app.views.api import auth, catalog, customer, driver, money, orders, pay, sales, wechat
 from app.views.api.errors import (
     ErrorSchema,
     error_response,
@@ -21,7 +21,7 @@ from app.views.api.errors import (
 PREFIX = "/api/v1"
 BLUEPRINTS = ((auth.blp, "/auth"), (catalog.blp, ""), (orders.blp, ""),
               (sales.blp, "/sales"), (driver.blp, "/driver"), (wechat.blp, ""),
-               (customer.blp, ""), (money.blp, ""))
+               (customer.blp, ""), (money.blp, ""), (pay.blp, ""))
 
 
 class PifaApi(Api):

@@ -36,7 +36,7 @@ OPEN_WHEN_CLOSED = {"shop.me"}
 
 # Pages a signed-in customer reaches only with a complete profile (the profile gate).
 NEEDS_PROFILE = {"shop.product", "shop.me", "shop.cart", "shop.checkout", "shop.orders",
-                 "shop.order"}
+                 "shop.order", "shop.pay"}
 
 
 @bp.before_request
@@ -124,4 +124,4 @@ def me():
                            order_counts=queries.customer_tab_counts(current_user) if member else {})
 
 
-from app.views.shop import browse, ordering, orders, pages  # noqa: E402,F401  (their routes join bp)
+from app.views.shop import browse, ordering, orders, pages, pay  # noqa: E402,F401  (their routes join bp)

@@ -21,6 +21,7 @@ from app.ordering.states import (
 from app.payments import vouchers
 from app.payments.labels import VOUCHER_STATUS_LABELS
 from app.payments.models import VoucherStatus
+from app.payments.wechat_pay import rules as pay_rules
 from app.platform import ids
 from app.platform.errors import DomainError, NotFound
 from app.platform.settings import get_settings
@@ -126,7 +127,7 @@ def _order_page(found, status=200, voucher_form=None, voucher_error=None):
                            actions=workflow.allowed_actions(found, current_user),
                            held=held_quantity, vouchers=vouchers.of_order(found),
                            can_voucher=can_voucher, voucher_form=voucher_form or {},
-                           voucher_error=voucher_error,
+                           voucher_error=voucher_error, can_pay_online=pay_rules.can_pay(found),
                            today=local_date()), status
 
 

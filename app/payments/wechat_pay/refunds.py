@@ -1,0 +1,128 @@
+"""Refunds through WeChat Pay's refund API: sending one (after the commit that approved
+it), asking about one, and WeChat's refund notifications.
+
+An online refund is sent with its out_refund_no (models.OnlineRefund: derived from what
+it refunds), as often as needed until WeChat accepts it; WeChat answers a repeated
+out_refund_no with the refund it made the first time, so a resend never refunds twice.
+Once accepted it is never sent again, only asked about, until WeChat's final status."""
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.ordering import scope
+from app.ordering.models import Order
+from app.payments.wechat_pay import gateway
+from app.payments.wechat_pay.models import OnlineRefund, RefundKind, RefundState
+from app.platform.time import utcnow
+
+log = logging.getLogger(__name__)
+
+# WeChat's codes that mean "not now": the same out_refund_no is sent again later.
+RETRY_LATER = {"NOT_ENOUGH", "SYSTEM_ERROR", "FREQUENCY_LIMITED", "HTTP_429"}
+STATUSES = {"PROCESSING": RefundState.PROCESSING, "SUCCESS": RefundState.SUCCESS,
+            "CLOSED": RefundState.CLOSED, "ABNORMAL": RefundState.ABNORMAL}
+FINAL = (RefundState.SUCCESS, RefundState.CLOSED, RefundState.ABNORMAL)
+
+
+def send_refund(online_refund_id: int) -> str | None:
+    """Send one online refund that WeChat has not accepted yet (a job, and the periodic
+    task for those left pending)."""
+    row = db.session.get(OnlineRefund, online_refund_id)
+    if row is None or row.status != RefundState.PENDING:
+        return row.status if row else None
+    try:
+        s = gateway.settings()
+    except gateway.NotConfigured as exc:
+        log.error("WeChat Pay: refund %s not sent: %s", row.out_refund_no, exc.why)
+        return row.status
+    attempt = row.attempt
+    row.tries, row.checked_at = (row.tries or 0) + 1, utcnow()
+    db.session.commit()  # counted even if this process dies while WeChat answers
+    reason = f"{row.order.order_no} {row.refund.reason if row.refund else ''}".strip()[:80]
+    try:
+        answer = gateway.call("refund", lambda: gateway.client(s).refund(
+            out_refund_no=row.out_refund_no,
+            amount={"refund": row.amount_fen, "total": attempt.amount_fen, "currency": "CNY"},
+            transaction_id=attempt.transaction_id, reason=reason,
+            notify_url=s.refund_notify_url or s.notify_url))
+    except gateway.Unavailable as exc:
+        row.error = exc.why[:255]
+        db.session.commit()
+        return row.status
+    except gateway.Refused as exc:
+        row.error = str(exc)[:255]
+        if exc.code not in RETRY_LATER:
+            row.status = RefundState.FAILED
+            log.error("WeChat Pay: refund %s refused: %s", row.out_refund_no, exc)
+        db.session.commit()
+        return row.status
+    take_answer(row, answer)
+    db.session.commit()
+    return row.status
+
+
+def check_refund(online_refund_id: int) -> str | None:
+    """Ask WeChat about one refund it accepted (or may have: a lost answer)."""
+    row = db.session.get(OnlineRefund, online_refund_id)
+    if row is None or row.status not in RefundState.OPEN:
+        return row.status if row else None
+    try:
+        s = gateway.settings()
+    except gateway.NotConfigured:
+        return row.status
+    row.checked_at = utcnow()
+    try:
+        answer = gateway.call("refund query", lambda: gateway.client(s).query_refund(
+            out_refund_no=row.out_refund_no))
+    except gateway.Unavailable as exc:
+        row.error = exc.why[:255]
+    except gateway.Refused as exc:
+        if exc.code == "RESOURCE_NOT_EXISTS":
+            row.status = RefundState.PENDING  # never reached WeChat: send it (again)
+        else:
+            row.error = str(exc)[:255]
+    else:
+        take_answer(row, answer)
+    db.session.commit()
+    return row.status
+
+
+def take_answer(row: OnlineRefund, answer: dict) -> None:
+    """WeChat's answer about a refund (the refund API, its query, or a notification's
+    resource, whose status field is refund_status) onto our row."""
+    amount = answer.get("amount") if isinstance(answer.get("amount"), dict) else {}
+    if answer.get("out_refund_no") != row.out_refund_no or amount.get("refund") != row.amount_fen:
+        row.status = RefundState.FAILED
+        row.error = "WeChat's answer does not match this refund"
+        log.error("WeChat Pay: refund %s: answer does not match: %r", row.out_refund_no, answer)
+        return
+    status = STATUSES.get(answer.get("status") or answer.get("refund_status"))
+    if status is None:
+        return
+    row.wechat_refund_id = str(answer.get("refund_id") or "")[:64] or row.wechat_refund_id
+    row.sent_at = row.sent_at or utcnow()
+    if row.status not in FINAL:
+        row.status = status
+        if status in FINAL:
+            row.settled_at = utcnow()
+    row.error = None if status == RefundState.SUCCESS else row.error
+
+
+def for_finance(user, needing_a_person: bool, limit: int = 100) -> list[OnlineRefund]:
+    """The back office's lists, newest first, of the orders this person may see: refunds
+    WeChat refused, closed or could not pay back (a person has to settle them another
+    way), or every automatic refund (a payment that arrived for a closed or already paid
+    order and went back)."""
+    query = select(OnlineRefund).join(Order, Order.id == OnlineRefund.order_id).where(
+        scope.order_condition(user))
+    if needing_a_person:
+        query = query.where(OnlineRefund.status.in_(RefundState.NEEDS_A_PERSON))
+    else:
+        query = query.where(OnlineRefund.kind == RefundKind.AUTOMATIC)
+    return list(db.session.scalars(
+        query.options(selectinload(OnlineRefund.order).selectinload(Order.member),
+                      selectinload(OnlineRefund.attempt))
+        .order_by(OnlineRefund.id.desc()).limit(limit)))
