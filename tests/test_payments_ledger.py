@@ -166,6 +166,24 @@ def test_reopening_a_closed_order_is_refused_over_the_limit(world):
     assert ledger.balance(world.customer.id) == 0
 
 
+def test_an_edit_that_raises_a_monthly_order_over_the_limit_is_undone(world):
+    order = world.order("pending", payment="monthly")
+    line = order.lines[0]
+    quantity, total = line.quantity, order.total
+    _limit(world, total + Decimal("1.00"))
+    with pytest.raises(CreditLimitExceeded):
+        workflow.apply(order, "edit", world.user(world.salesman), op="set_quantity",
+                       line_id=line.id, quantity=quantity * 2, reason="客户加量")
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.lines[0].quantity, order.total, len(order.events)) == (quantity, total, 1)
+    # Lowering it always may; raising within the room too.
+    _limit(world, "0.00")
+    workflow.apply(order, "edit", world.user(world.salesman), op="set_quantity",
+                   line_id=line.id, quantity=quantity // 2, reason="客户减量")
+    assert db.session.get(Order, order.id).total < total
+
+
 def test_no_limit_set_means_no_limit(world):
     assert credit.available(db.session.get(Member, world.customer.id)) is None
     assert world.order("pending", payment="monthly").state == State.PENDING

@@ -283,6 +283,20 @@ def test_a_refund_is_never_approved_for_more_than_the_order_total(world):
     assert order.refund_status == "approved" and order.refunds[0].amount == order.total
 
 
+def test_an_order_refunded_in_full_is_refunded_not_paid(world):
+    order = world.order("received", payment="bank")
+    cs, customer = world.user(world.cs), world.user(world.customer)
+    workflow.apply(order, "mark_paid", cs, note="到账")
+    line = order.lines[0]
+    half = (Decimal(order.total) / 2).quantize(Decimal("0.01"))
+    for amount, status in ((half, "paid"), (Decimal(order.total) - half, "refunded")):
+        workflow.apply(db.session.get(Order, order.id), "request_refund", customer,
+                       reason="破损", lines=[{"line_id": line.id, "quantity": 1}])
+        workflow.apply(db.session.get(Order, order.id), "decide_refund", cs, approve="1",
+                       amount=str(amount))
+        assert db.session.get(Order, order.id).payment_status == status, amount
+
+
 def _suggested(client, order_id, order_no):
     """The amount each staff screen puts in the refund form (both fill it in, from the
     same rule)."""

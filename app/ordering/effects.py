@@ -5,7 +5,7 @@ guards checked (`ctx.checked`) and records what the history shows (`ctx.event_da
 """
 
 from app.extensions import db
-from app.ordering import edits
+from app.ordering import edits, refunds
 from app.ordering.guards import clean
 from app.ordering.lines import held_quantity, recompute_totals, return_stock
 from app.ordering.models import Payment, Refund
@@ -91,6 +91,9 @@ def decide_refund(ctx):
                 if line is not None:
                     return_stock(line.spec_id, item["quantity"])
         refund.status = order.refund_status = RefundStatus.APPROVED
+        if order.payment_status == PaymentStatus.PAID and \
+                refunds.refundable_amount(order) <= 0:
+            order.payment_status = PaymentStatus.REFUNDED  # every yuan of it went back
     else:
         refund.status = order.refund_status = RefundStatus.REJECTED
     ctx.outcome = refund.status  # which of the action's messages go out

@@ -50,7 +50,8 @@ def _held_query():
             .join(StaffProfile, StaffProfile.id == Order.driver_id)
             .where(Payment.method == Pay.COD, Payment.recorded_by_id == StaffProfile.user_id,
                    ~handed_in)
-            .options(selectinload(Payment.order).selectinload(Order.member))
+            .options(selectinload(Payment.order).options(selectinload(Order.member),
+                                                         selectinload(Order.driver)))
             .order_by(Payment.created_at, Payment.id))
 
 
@@ -68,7 +69,7 @@ def holding() -> list[Held]:
     for payment in db.session.scalars(_held_query()):
         driver_id = payment.order.driver_id
         if driver_id not in by_driver:
-            by_driver[driver_id] = Held(db.session.get(StaffProfile, driver_id))
+            by_driver[driver_id] = Held(payment.order.driver)
         by_driver[driver_id].payments.append(payment)
     return sorted(by_driver.values(), key=lambda h: h.since)
 

@@ -148,3 +148,16 @@ def xlsx(statement) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = {"pdf": (pdf, "application/pdf"), "xlsx": (xlsx, XLSX)}
+
+
+def render(statement, fmt: str) -> tuple[bytes, str, str] | None:
+    """(file, MIME type, file name) of a statement as `fmt` (pdf, xlsx); None for any
+    other format."""
+    if fmt not in FORMATS:
+        return None
+    make, mime = FORMATS[fmt]
+    return make(statement), mime, f"{statement.number}.{fmt}"

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.ordering import scope, workflow
@@ -65,7 +66,8 @@ def of_order(order) -> list[Voucher]:
 def waiting(user, before_id: int | None = None, limit: int = 50) -> list[Voucher]:
     """Vouchers waiting for a decision on the orders this person may see, oldest first."""
     query = (select(Voucher).join(Order, Order.id == Voucher.order_id)
-             .where(Voucher.status == VoucherStatus.PENDING, scope.order_condition(user)))
+             .where(Voucher.status == VoucherStatus.PENDING, scope.order_condition(user))
+             .options(selectinload(Voucher.order).selectinload(Order.member)))
     if before_id:
         query = query.where(Voucher.id > before_id)
     return db.session.scalars(query.order_by(Voucher.id).limit(limit)).all()

@@ -41,12 +41,13 @@ def register_blueprints(app) -> None:
 
     app.add_template_filter(thumb_key_of, "thumb")
     app.add_template_filter(_localtime, "localtime")
+    # A global, not a context value: imported macros (checkout_choices) see globals only.
+    app.add_template_global(wechat_pay.configured, "wechat_pay_ready")
 
     @app.context_processor
     def _mobile_context():
         return {"shop": get_settings(), "endpoint_url": endpoint_url,
-                "locale": str(get_locale() or "zh"),
-                "wechat_pay_ready": wechat_pay.configured, **NAMES}
+                "locale": str(get_locale() or "zh"), **NAMES}
 
     @app.errorhandler(DomainError)
     def _domain_error(exc):

@@ -10,7 +10,7 @@ module (each says where it belongs).
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.members.models import Member, Region
 from app.ordering import scope
-from app.ordering.models import Order
 from app.ordering.states import PAYMENT_LABELS, PAYMENT_STATUS_LABELS
 from app.payments import cash, credit, ledger, statement_files, statements, vouchers
 from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS, STATEMENT_STATUS_LABELS
@@ -28,6 +27,7 @@ from app.payments.models import CashHandInLine, StatementStatus, Voucher
 from app.platform import accounts, ids, uploads
 from app.platform.errors import DomainError, NotFound
 from app.platform.time import local_date
+from app.views.downloads import private_attachment
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -139,7 +139,6 @@ class ReceivablesView(BaseView):
             member=member, entries=entries, balance=balance, exposure=exposure,
             available=credit.available(member), aging=ledger.agings([member.id])[member.id],
             running=ledger.running_balances(member.id, entries),
-            order_numbers=order_numbers({e.order_id for e in entries}),
             entry_labels=ENTRY_KIND_LABELS, aging_labels=AGING_LABELS,
             page=_Keyset(newer=None, older=older), paged=bool(before), size=size,
             page_sizes=PAGE_SIZES,
@@ -176,7 +175,6 @@ class VoucherView(BaseView):
         items = vouchers.waiting(current_user, after, size + 1)
         more = len(items) > size
         items = items[:size]
-        load_orders(items)
         return self.render_template(
             "admin/payments/vouchers.html", title=_("Vouchers to confirm"), vouchers=items,
             elsewhere=vouchers.used_elsewhere(items), paged=bool(after),
@@ -254,7 +252,6 @@ class CashView(BaseView):
             held = cash.held_by(pk)
         except NotFound:
             abort(404)
-        load_members([p.order for p in held.payments])
         chosen = {p.id for p in held.payments} if chosen is None else chosen
         checked = sum((Decimal(p.amount) for p in held.payments if p.id in chosen), ZERO)
         received = request.form.get("received") if request.method == "POST" else None
@@ -329,28 +326,6 @@ class CashView(BaseView):
 
 # ---- loading what a page shows in a few queries (not one a row) ---------------------------
 
-def order_numbers(order_ids) -> dict[int, str]:
-    order_ids = [i for i in order_ids if i]
-    if not order_ids:
-        return {}
-    return dict(db.session.execute(select(Order.id, Order.order_no)
-                                   .where(Order.id.in_(order_ids))).all())
-
-
-def load_orders(voucher_list) -> None:
-    """The vouchers' orders and members in two queries (a voucher's .order is then read
-    from the session instead of one query a row)."""
-    order_ids = {v.order_id for v in voucher_list}
-    if order_ids:
-        load_members(db.session.scalars(select(Order).where(Order.id.in_(order_ids))).all())
-
-
-def load_members(orders) -> None:
-    member_ids = {o.member_id for o in orders}
-    if member_ids:
-        db.session.scalars(select(Member).where(Member.id.in_(member_ids))).all()
-
-
 def hand_in_details(hand_ins) -> dict:
     """{hand-in id: (number of orders, name of who recorded it)}."""
     hand_in_ids = [h.id for h in hand_ins]
@@ -423,17 +398,10 @@ class StatementView(BaseView):
     @has_access
     @permission_name("list")
     def file(self, pk, fmt):
-        if fmt not in ("pdf", "xlsx"):
+        if fmt not in statement_files.FORMATS:
             abort(404)
         try:
             statement = statements.get_for(current_user, pk)
         except NotFound:
             abort(404)
-        if fmt == "pdf":
-            body, mime = statement_files.pdf(statement), "application/pdf"
-        else:
-            body = statement_files.xlsx(statement)
-            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(body, mimetype=mime, headers={
-            "Content-Disposition": f'attachment; filename="{statement.number}.{fmt}"',
-            "Cache-Control": "private, no-store"})
+        return private_attachment(*statement_files.render(statement, fmt))

@@ -10,7 +10,18 @@ from flask import request
 from flask_smorest import Api
 
 from app.extensions import csrf
-from app.views.api import auth, catalog, customer, driver, money, orders, pay, sales, wechat
+from app.views.api import (
+    auth,
+    catalog,
+    customer,
+    driver,
+    money,
+    orders,
+    pay,
+    sales,
+    sales_customers,  # noqa: F401  (its routes join sales.blp)
+    wechat,
+)
 from app.views.api.errors import (
     ErrorSchema,
     error_response,

@@ -5,7 +5,6 @@ cash a driver holds. Each route one call of the payments services the web calls.
 A voucher is sent on one of my own orders (scope.own_order) and a statement must be one
 of my own: anyone else's is a 404, as on the web."""
 
-from flask import Response
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import current_user, jwt_required
@@ -23,6 +22,7 @@ from app.platform.security import DRIVER_END, MEMBER_CENTRE
 from app.views.api.errors import holding
 from app.views.api.forms import FileField, accept_multipart, without_blanks
 from app.views.api.order_shapes import OrderDetailSchema, money, order_detail
+from app.views.downloads import private_attachment
 
 blp = Blueprint("api_money", __name__, description="Transfer vouchers, my account and "
                                                    "statements, a driver's cash")
@@ -234,15 +234,8 @@ class StatementDetail(MethodView):
 
 
 def _download(statement_id, kind: str):
-    statement = statements.own(current_user, statement_id)
-    if kind == "pdf":
-        body, mime = statement_files.pdf(statement), "application/pdf"
-    else:
-        body = statement_files.xlsx(statement)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mime, headers={
-        "Content-Disposition": f'attachment; filename="{statement.number}.{kind}"',
-        "Cache-Control": "private, no-store"})
+    return private_attachment(*statement_files.render(statements.own(current_user, statement_id),
+                                                      kind))
 
 
 @blp.route("/me/statements/<int:statement_id>/pdf")

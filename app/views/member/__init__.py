@@ -1,21 +1,20 @@
 """The member's own pages under /me/: the shop profile form, the in-app messages and the
 account (what the shop owes: the receivables ledger, its aging and the credit left)."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.extensions import db
 from app.members import services as members
 from app.members import wechat_accounts
 from app.members.models import MemberStatus
 from app.messaging import inbox
-from app.ordering.models import Order
 from app.payments import credit, ledger, statement_files, statements
 from app.payments.labels import AGING_LABELS, ENTRY_KIND_LABELS, STATEMENT_STATUS_LABELS
 from app.platform import ids
 from app.platform.errors import DomainError, NotFound
+from app.views.downloads import private_attachment
 from app.views.guards import signed_in
 
 bp = Blueprint("member", __name__, url_prefix="/me")
@@ -74,16 +73,6 @@ def unbind_wechat(identity_id):
     return redirect("/me")
 
 
-def _order_numbers(entries) -> dict[int, str]:
-    """{order id: order number} of these entries, in one query (ledger.entries does not
-    load the orders; a lazy load per row would be a query per entry)."""
-    order_ids = {e.order_id for e in entries}
-    if not order_ids:
-        return {}
-    return dict(db.session.execute(
-        select(Order.id, Order.order_no).where(Order.id.in_(order_ids))).all())
-
-
 @bp.route("/account")
 @signed_in
 def account():
@@ -101,7 +90,7 @@ def account():
     balance = ledger.balance(member.id)
     return render_template(
         "member/account.html", member=member, balance=balance, rows=rows,
-        order_nos=_order_numbers(rows), entry_labels=ENTRY_KIND_LABELS,
+        entry_labels=ENTRY_KIND_LABELS,
         aging_labels=AGING_LABELS, paged=bool(before),
         next_url=url_for("member.account", before=rows[-1].id) if more else None,
         aging=ledger.agings([member.id])[member.id] if balance > 0 else None,
@@ -151,17 +140,9 @@ def statement(statement_id):
 @bp.route("/statements/<int:statement_id>.<fmt>")
 @signed_in
 def statement_file(statement_id, fmt):
-    if fmt not in ("pdf", "xlsx"):
+    if fmt not in statement_files.FORMATS:
         abort(404)
-    found = _own_statement(statement_id)
-    if fmt == "pdf":
-        body, mime = statement_files.pdf(found), "application/pdf"
-    else:
-        body = statement_files.xlsx(found)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mime, headers={
-        "Content-Disposition": f'attachment; filename="{found.number}.{fmt}"',
-        "Cache-Control": "private, no-store"})
+    return private_attachment(*statement_files.render(_own_statement(statement_id), fmt))
 
 
 def _own_statement(statement_id):
