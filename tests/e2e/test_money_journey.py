@@ -29,7 +29,8 @@ TEXT = {
            "paid": "该订单已付款。", "paid_label": "已付款", "waiting": "待确认",
            "voucher_ok": "已确认收款", "confirmed": "已确认", "disputed": "有异议",
            "issued": "待确认", "thanks": "谢谢，对账单已确认。",
-           "remark": "10日那单少了一箱沐浴露"},
+           "remark": "10日那单少了一箱沐浴露", "locked": "该对账单已确认，不能再修改。",
+           "limit": "信用额度"},
     "en": {"pay": "Pay with WeChat Pay", "qr": "Scan the QR code with WeChat to pay.",
            "due": "Amount to pay", "not_yet": "WeChat has not told us about a payment yet",
            "arrived": "Thank you, your payment has arrived.", "paid": "This order is paid.",
@@ -37,7 +38,9 @@ TEXT = {
            "voucher_ok": "Payment confirmed", "confirmed": "Confirmed",
            "disputed": "Disputed", "issued": "Waiting for confirmation",
            "thanks": "Thank you: the statement is confirmed.",
-           "remark": "The order of the 10th was one box short"},
+           "remark": "The order of the 10th was one box short",
+           "locked": "This statement is confirmed and can no longer be changed.",
+           "limit": "Credit limit"},
 }
 
 
@@ -54,10 +57,10 @@ def _phone(new_page, mobile, lang, path):
 def _looks_right(page, shot, name):
     """No sideways scrolling, nothing overflowing the 375 px screen, then the screenshot."""
     assert_fits_phone(page)
-    wide = page.evaluate("""() => [...document.querySelectorAll('.content *, main *, body *')]
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
                      && getComputedStyle(e).position !== 'fixed')
-        .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
+        .map(e => e.tagName + '.' + (e.getAttribute('class') || '')).slice(0, 5)""")
     assert not wide, f"{page.url}: wider than the screen: {wide}"
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, name)
@@ -192,8 +195,9 @@ def test_the_customer_pays_by_wechat_pay_with_a_qr_code(live_app, wxpay, new_pag
     expect(page.locator("[data-pay-state]")).to_have_text(text["paid"])
     expect(page.locator(".flash")).to_contain_text(text["arrived"])
     expect(page.locator(".qr")).to_have_count(0)
-    order = _fresh_order(live_app, order_no)
-    assert order["payment_status"] == "paid" and order["paid"] == total, order
+    assert _fresh_order(live_app, order_no) == {
+        "payment_status": "paid", "paid": total, "methods": ["online"]}
+    assert wxpay.trades[attempt.out_trade_no]["state"] == "SUCCESS"
     _looks_right(page, shot, f"money-02-pay-paid-{lang}")
 
     page.locator("[data-pay] a.btn").click()
@@ -257,19 +261,20 @@ def test_the_customer_uploads_a_transfer_voucher_and_the_salesman_confirms(
     waiting = sales.locator("[data-vouchers] [data-voucher]")
     expect(waiting).to_have_count(1)
     expect(sales.locator("[data-used-elsewhere]")).to_have_count(0)
+    _looks_right(sales, shot, f"money-05-voucher-salesman-{lang}")
     sales.once("dialog", lambda dialog: dialog.accept())
     waiting.locator('[data-action="confirm_voucher"]').click()
     expect(waiting.locator("[data-voucher-status]")).to_have_attribute(
         "data-voucher-status", "confirmed")
     expect(waiting.locator("[data-voucher-status]")).to_have_text(text["voucher_ok"])
-    order = _fresh_order(live_app, order_no)
-    assert order["payment_status"] == "paid" and order["paid"] == total, order
+    assert _fresh_order(live_app, order_no) == {
+        "payment_status": "paid", "paid": total, "methods": ["bank"]}
 
     page.reload()
     expect(voucher.locator("[data-voucher-status]")).to_have_text(text["voucher_ok"])
     expect(page.locator("[data-voucher-form]")).to_have_count(0)  # nothing left to prove
     expect(page.locator("body")).to_contain_text(text["paid_label"])
-    _looks_right(page, shot, f"money-05-voucher-confirmed-{lang}")
+    _looks_right(page, shot, f"money-06-voucher-confirmed-{lang}")
 
 
 # ---- 3. 对账单: the 统一结算 hotel answers its monthly statements ----------------------------
@@ -283,7 +288,7 @@ class Months:
     flows: dict  # statement id -> (owed this month, paid this month)
 
 
-def _received(live_app, mobile, salesman_mobile, moment, paid=None, paid_at=None):
+def _received(live_app, mobile, salesman_mobile, moment, packs=2, paid=None, paid_at=None):
     """A 统一结算 order of the customer, shipped and received; its ledger entries put at
     `moment` (the payment's at `paid_at`), as the statements tests do: the app itself
     only ever appends at now, so a past month is made by moving the new rows there."""
@@ -295,7 +300,7 @@ def _received(live_app, mobile, salesman_mobile, moment, paid=None, paid_at=None
     from app.payments.models import EntryKind, LedgerEntry
     from app.platform import accounts
 
-    order_no, total = _order(live_app, mobile, "monthly", item="YD-XF-002", packs=2)
+    order_no, total = _order(live_app, mobile, "monthly", item="YD-XF-002", packs=packs)
     with live_app.app_context():
         order = db.session.scalar(select(Order).where(Order.order_no == order_no))
         salesman, customer = (accounts.find_account(m) for m in (salesman_mobile, mobile))
@@ -329,7 +334,7 @@ def months(live_app):
     a_no, a_total = _received(live_app, MONTHLY, MONTHLY_SALESMAN,
                               datetime(before.year, before.month, 10, 2))
     b_no, b_total = _received(live_app, MONTHLY, MONTHLY_SALESMAN,
-                              datetime(last.year, last.month, 5, 2), paid=PAID,
+                              datetime(last.year, last.month, 5, 2), packs=3, paid=PAID,
                               paid_at=datetime(last.year, last.month, 20, 6))
     with live_app.app_context():
         member = db.session.scalar(select(Member).where(
@@ -370,19 +375,26 @@ def _statement_status(live_app, statement_id):
     return values
 
 
-def _open_statement(page, months, statement_id, lang, shot, name):
+def _open_statement(page, months, statement_id, lang, shot):
+    """From 我的账户 to the statements, then one of them: its figures, lines and files."""
     text = TEXT[lang]
+    expect(page.locator("[data-credit-limit]")).to_contain_text(text["limit"])
+    expect(page.locator("[data-credit-limit]")).to_contain_text("¥8000.00")
+    _looks_right(page, shot, f"money-07-account-{lang}")
+    page.click("[data-statements-link]")
+    expect(page).to_have_url(re.compile(r"/me/statements$"))
     listing = page.locator("[data-statements]")
     expect(listing.locator("[data-statement]")).to_have_count(2)
     row = listing.locator(f'[data-statement="{statement_id}"]')
     expect(row).to_contain_text(text["issued"])
     opening, closing = months.totals[statement_id]
     expect(row).to_contain_text(f"¥{closing:.2f}")
-    _looks_right(page, shot, name)
+    _looks_right(page, shot, f"money-08-statements-{lang}")
     row.click()
     expect(page).to_have_url(re.compile(rf"/me/statements/{statement_id}$"))
     card = page.locator(f'.card[data-statement="{statement_id}"]')
     expect(card).to_have_attribute("data-status", "issued")
+    expect(page.locator("[data-statement-locked]")).to_have_count(0)
     owed, paid = months.flows[statement_id]
     figures = card.locator(".row .v")  # no., status, opening, owed, paid, closing
     for i, amount in ((2, opening), (3, owed), (4, paid), (5, closing)):
@@ -404,10 +416,10 @@ def _open_statement(page, months, statement_id, lang, shot, name):
 def test_the_hotel_confirms_last_months_statement_in_chinese(live_app, months, monthly_page,
                                                              shot):
     text = TEXT["zh"]
-    page = monthly_page("zh", "/me/statements")
-    card = _open_statement(page, months, months.last, "zh", shot, "money-06-statements-zh")
+    page = monthly_page("zh", "/me/account")
+    card = _open_statement(page, months, months.last, "zh", shot)
     expect(page.locator("[data-aging]")).to_be_visible()
-    _looks_right(page, shot, "money-07-statement-zh")
+    _looks_right(page, shot, "money-09-statement-zh")
 
     page.click("[data-confirm-statement]")
     expect(page).to_have_url(re.compile(rf"/me/statements/{months.last}$"))
@@ -415,8 +427,9 @@ def test_the_hotel_confirms_last_months_statement_in_chinese(live_app, months, m
     expect(card).to_have_attribute("data-status", "confirmed")
     expect(card.locator("[data-status-label]")).to_have_text(text["confirmed"])
     expect(page.locator("[data-answer]")).to_have_count(0)  # locked: nothing to answer
+    expect(page.locator("[data-statement-locked]")).to_have_text(text["locked"])
     assert _statement_status(live_app, months.last) == ("confirmed", None, True)
-    _looks_right(page, shot, "money-08-statement-confirmed-zh")
+    _looks_right(page, shot, "money-11-statement-confirmed-zh")
 
     page.goto("/me/statements")
     expect(page.locator(f'[data-statement="{months.last}"]')).to_contain_text(
@@ -426,9 +439,9 @@ def test_the_hotel_confirms_last_months_statement_in_chinese(live_app, months, m
 def test_the_hotel_disputes_then_confirms_a_statement_in_english(live_app, months,
                                                                  monthly_page, shot):
     text = TEXT["en"]
-    page = monthly_page("en", "/me/statements")
-    card = _open_statement(page, months, months.before, "en", shot, "money-09-statements-en")
-    _looks_right(page, shot, "money-10-statement-en")
+    page = monthly_page("en", "/me/account")
+    card = _open_statement(page, months, months.before, "en", shot)
+    _looks_right(page, shot, "money-09-statement-en")
 
     page.locator("[data-answer] summary").click()
     page.fill("#remark", text["remark"])
@@ -437,7 +450,8 @@ def test_the_hotel_disputes_then_confirms_a_statement_in_english(live_app, month
     expect(card.locator("[data-status-label]")).to_have_text(text["disputed"])
     expect(page.locator("[data-remark]")).to_have_text(text["remark"])
     assert _statement_status(live_app, months.before) == ("disputed", text["remark"], True)
-    _looks_right(page, shot, "money-11-statement-disputed-en")
+    expect(page.locator("[data-statement-locked]")).to_have_count(0)  # still open
+    _looks_right(page, shot, "money-10-statement-disputed-en")
 
     page.click("[data-confirm-statement]")  # checked with the office: it was right after all
     expect(page.locator(".flash")).to_have_text(text["thanks"])
@@ -445,5 +459,6 @@ def test_the_hotel_disputes_then_confirms_a_statement_in_english(live_app, month
     expect(card.locator("[data-status-label]")).to_have_text(text["confirmed"])
     expect(page.locator("[data-answer]")).to_have_count(0)
     expect(page.locator("[data-remark]")).to_have_text(text["remark"])  # kept
+    expect(page.locator("[data-statement-locked]")).to_have_text(text["locked"])
     assert _statement_status(live_app, months.before) == ("confirmed", text["remark"], True)
-    _looks_right(page, shot, "money-12-statement-confirmed-en")
+    _looks_right(page, shot, "money-11-statement-confirmed-en")
