@@ -185,7 +185,7 @@ def test_without_settings_nothing_is_pretended(pay_app, world, monkeypatch):
     assert refused.value.status_code == 503 and "WECHATPAY_MCHID" in refused.value.why
     assert tasks.reconcile() == {"configured": False}
     resp = pay_app.test_client().post(NOTIFY, data=b"{}", headers={"Wechatpay-Timestamp": "1"})
-    assert resp.status_code == 503 and resp.get_json()["code"] == "FAIL"
+    assert resp.status_code == 404 and resp.get_json()["code"] == "FAIL"
     token = tokens_for(pay_app.test_client(), world.customer.mobile)["access_token"]
     resp = pay_app.test_client().post(f"/api/v1/orders/{order.order_no}/wechat-pay",
                                       headers=bearer(token))

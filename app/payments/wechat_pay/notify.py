@@ -104,8 +104,10 @@ def handle(headers, body: bytes) -> Answer:
     try:
         s = gateway.settings()
     except gateway.NotConfigured as exc:
+        # No merchant here, so no notification endpoint: 404 (WeChat would retry a real one
+        # for a day, time to fix the settings; a probe learns nothing).
         log.error("WeChat Pay notification while not configured: %s", exc.why)
-        return Answer(503, "WeChat Pay is not configured")
+        return Answer(404, "WeChat Pay is not configured")
     try:
         event = verify(s, headers, body)
     except _Refused as exc:
