@@ -4,6 +4,7 @@ them, and the OpenAPI document committed in docs/."""
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,33 @@ def test_every_token_ends_with_the_session_version(app, client, make, how):
         resp = method(path, headers=bearer(token))
         assert resp.status_code == 401, (how, path)
         assert resp.get_json()["code"] == "token_revoked"
+
+
+def test_a_remembered_token_is_still_checked_for_tampering_expiry_and_revocation(
+        app, client, make, monkeypatch):
+    """tokens.VerifiedTokens answers a token it verified before from memory: only the same
+    text, only until it expires, and never past a revocation."""
+    from datetime import timedelta
+
+    user = make.member()
+    token = tokens_for(client, user.mobile)["access_token"]
+    assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    for forged in (f"{head}.{payload}.{flipped}", f"{head}.{payload[:-1]}x.{signature}"):
+        assert client.get("/api/v1/auth/me", headers=bearer(forged)).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
+
+    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=1))
+    short = tokens_for(client, user.mobile)["access_token"]
+    assert client.get("/api/v1/auth/me", headers=bearer(short)).status_code == 200
+    time.sleep(1.1)
+    resp = client.get("/api/v1/auth/me", headers=bearer(short))
+    assert (resp.status_code, resp.get_json()["code"]) == (401, "token_expired")
+    # Signed out: the remembered token is refused at once.
+    assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+    resp = client.get("/api/v1/auth/me", headers=bearer(token))
+    assert (resp.status_code, resp.get_json()["code"]) == (401, "token_revoked")
 
 
 def test_the_api_and_the_web_share_one_sign_in_limit(app, client, make):

@@ -116,6 +116,13 @@ class PifaSecurityManager(SecurityManager):
             return None
         return user
 
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager set-up, with the manager that remembers verified tokens."""
+        manager = tokens.VerifiedTokens()
+        manager.init_app(app)
+        manager.user_lookup_loader(self.load_user_jwt)
+        return manager
+
     def load_user_jwt(self, _jwt_header, jwt_data):
         """An API token's account, while the token's session version is current."""
         user = tokens.user_for(jwt_data)
