@@ -45,7 +45,7 @@ def test_the_customer_sees_every_change_the_salesman_made(app, make, client):
     assert f"{name} 已标记缺货" in text
     assert "支付方式：货到付款 → 银行转账" in text
     assert text.count("订单已修改") == 5
-    assert "(业务经理)" in text  # who changed it
+    assert "（业务经理）" in text  # who changed it
     client.get("/auth/lang/en")
     text = "\n".join(_customer_history(client, order_no))
     assert f"{name}: quantity {before} {unit} → {after} {unit}" in text

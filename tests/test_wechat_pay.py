@@ -636,10 +636,23 @@ def test_an_approved_refund_goes_back_once_even_when_retried(pay_app, wxpay, wor
     row = db.session.get(OnlineRefund, row.id)
     assert row.status == RefundState.SUCCESS and row.settled_at is not None
     assert wxpay.refunds_created() == 1
-    # The ledger: the payment and the refund, each once.
-    kinds = db.session.scalars(select(LedgerEntry.kind).where(
+    # The ledger: the payment, the refund and the money paid back, each once; the account
+    # is square again (owed total - 5, paid total, 5 went back).
+    entries = db.session.execute(select(LedgerEntry.kind, LedgerEntry.amount).where(
         LedgerEntry.order_id == order.id).order_by(LedgerEntry.id)).all()
-    assert sorted(kinds) == sorted([EntryKind.PAYMENT, EntryKind.DELIVERY, EntryKind.REFUND])
+    assert sorted(k for k, _a in entries) == sorted(
+        [EntryKind.PAYMENT, EntryKind.DELIVERY, EntryKind.REFUND, EntryKind.PAYBACK])
+    assert sum(a for _k, a in entries) == 0
+    assert dict(entries)[EntryKind.PAYBACK] == amount
+    order = fresh(order)
+    assert sorted(p.amount for p in payments(order)) == [-amount, order.total]
+    assert db.session.get(OnlineRefund, row.id).payment_id is not None
+    (event,) = [e for e in order.events if e.action == "refund_paid_back"]
+    assert event.data["paid_back"] == "5.00"
+    # Asked again (the periodic task, another notification): recorded once.
+    assert refunds.record_paid_back(row.id) is False
+    tasks.reconcile()
+    assert [e.action for e in fresh(order).events].count("refund_paid_back") == 1
 
 
 def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunded_once(pay_app, wxpay, world,

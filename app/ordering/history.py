@@ -40,6 +40,7 @@ CUSTOMER_ACTION_LABELS = {
     "confirm_voucher": _l("Payment received"),
     "reject_voucher": _l("Transfer voucher not accepted"),
     "pay_online": _l("Paid with WeChat Pay"),
+    "refund_paid_back": _l("Refund paid back through WeChat Pay"),
 }
 
 
@@ -116,6 +117,8 @@ def details(event, audience: str) -> list[str]:
     if data.get("refunded_automatically"):
         lines.append(_("The order was closed or already paid: this payment goes back to the "
                        "payer automatically."))
+    if data.get("paid_back"):
+        lines.append(_("Amount ¥%(amount)s", amount=data["paid_back"]))
     if data.get("wechat_refund"):
         lines.append(_("¥%(amount)s goes back through WeChat Pay", amount=data["wechat_refund"]))
     if data.get("lines") and event.action == "request_refund":

@@ -9,6 +9,7 @@ ENTRY_KIND_LABELS = {
     EntryKind.DELIVERY_REVERSAL: _l("Delivery reversed"),
     EntryKind.PAYMENT: _l("Payment received"),
     EntryKind.REFUND: _l("Refund"),
+    EntryKind.PAYBACK: _l("Money paid back"),
 }
 STATEMENT_STATUS_LABELS = {
     StatementStatus.ISSUED: _l("Waiting for confirmation"),

@@ -49,7 +49,10 @@ def post_order(order) -> list[LedgerEntry]:
     db.session.flush()  # payments and refunds added by this action get their ids
     for payment in order.payments:
         if payment.id not in paid and payment.amount:
-            new.append(LedgerEntry(kind=EntryKind.PAYMENT, amount=-payment.amount,
+            # A negative payment is money paid back (payments.wechat_pay: a refund that
+            # WeChat Pay paid out): a debit, as the money left us.
+            new.append(LedgerEntry(kind=EntryKind.PAYMENT if payment.amount > 0
+                                   else EntryKind.PAYBACK, amount=-payment.amount,
                                    payment_id=payment.id))
     for refund in order.refunds:
         if refund.status == RefundStatus.APPROVED and refund.id not in refunded and \

@@ -23,8 +23,9 @@ class EntryKind:
     DELIVERY_REVERSAL = "delivery_reversal"  # the order left delivered/received (override)
     PAYMENT = "payment"  # money received
     REFUND = "refund"  # an approved refund: the member owes that much less
+    PAYBACK = "payback"  # money paid back to the member (a refund sent through WeChat Pay)
 
-    ALL = (DELIVERY, DELIVERY_REVERSAL, PAYMENT, REFUND)
+    ALL = (DELIVERY, DELIVERY_REVERSAL, PAYMENT, REFUND, PAYBACK)
 
 
 class LedgerEntry(Model):

@@ -83,6 +83,7 @@ def upgrade():
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('attempt_id', sa.Integer(), nullable=False),
     sa.Column('refund_id', sa.Integer(), nullable=True),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
     sa.Column('out_refund_no', sa.String(length=64), nullable=False),
     sa.Column('amount_fen', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -97,8 +98,10 @@ def upgrade():
     sa.ForeignKeyConstraint(['attempt_id'], ['wechat_pay_attempt.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['refund_id'], ['refund.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('out_refund_no'),
+    sa.UniqueConstraint('payment_id'),
     sa.UniqueConstraint('refund_id', 'attempt_id', name='uq_wechat_pay_refund_refund_attempt'),
     sa.UniqueConstraint('wechat_refund_id')
     )

@@ -23,6 +23,7 @@ from app.payments.wechat_pay.models import (
     OnlineRefund,
     PayAttempt,
     RefundKind,
+    RefundState,
 )
 from app.platform import ids
 from app.platform.errors import ValidationError
@@ -154,6 +155,35 @@ def start_online_refund(ctx):
         ctx.event_data["wechat_refund"] = str(gateway.from_fen(sent))
 
 
+# ---- refund_paid_back -------------------------------------------------------------------
+
+def online_payback_ok(ctx):
+    """The online refund is this order's, an approved one, paid out by WeChat and not
+    recorded yet (read again under the order's lock: a notification and the periodic
+    query at once record it once)."""
+    row = db.session.get(OnlineRefund, ids.parse_id(ctx.data["online_refund_id"]),
+                         populate_existing=True, with_for_update=True)
+    if row is None or row.order_id != ctx.order.id or row.kind != RefundKind.APPROVED or \
+            row.status != RefundState.SUCCESS:
+        raise ValidationError(_l("This refund has not been paid back."), "online_refund_id")
+    if row.payment_id is not None:
+        raise rules.AlreadyRecorded(_l("This refund is recorded already."), "online_refund_id")
+    ctx.checked["payback"] = row
+
+
+def record_payback(ctx):
+    """The money went back to the payer: the order's payments are less by that much (a
+    Payment of minus the amount, so the account shows it paid out: ledger.post_order)."""
+    row = ctx.checked["payback"]
+    amount = gateway.from_fen(row.amount_fen)
+    payment = Payment(order=ctx.order, amount=-amount, method=Pay.ONLINE,
+                      note=row.wechat_refund_id or row.out_refund_no)
+    db.session.add(payment)
+    db.session.flush()
+    row.payment_id = payment.id
+    ctx.event_data["paid_back"] = str(amount)
+
+
 # ---- close / cancel -------------------------------------------------------------------
 
 def close_wechat_prepay(ctx):
@@ -168,7 +198,8 @@ def close_wechat_prepay(ctx):
         enqueue(CLOSE_ATTEMPT, attempt.id)
 
 
-GUARDS.update({"online_payment_ok": online_payment_ok, "online_refund_ok": online_refund_ok})
-EFFECTS.update({"record_online_payment": record_online_payment,
+GUARDS.update({"online_payment_ok": online_payment_ok, "online_refund_ok": online_refund_ok,
+               "online_payback_ok": online_payback_ok})
+EFFECTS.update({"record_online_payment": record_online_payment, "record_payback": record_payback,
                 "start_online_refund": start_online_refund,
                 "close_wechat_prepay": close_wechat_prepay})

@@ -159,6 +159,8 @@ class OnlineRefund(Model):
     attempt_id = Column(Integer, ForeignKey("wechat_pay_attempt.id", ondelete="CASCADE"),
                         nullable=False, index=True)
     refund_id = Column(Integer, ForeignKey("refund.id", ondelete="CASCADE"))  # ordering's
+    # Once WeChat paid an approved refund out: the order's Payment of minus the amount.
+    payment_id = Column(Integer, ForeignKey("payment.id", ondelete="SET NULL"), unique=True)
     out_refund_no = Column(String(64), nullable=False, unique=True)
     amount_fen = Column(Integer, nullable=False)
     status = Column(String(12), nullable=False, default=RefundState.PENDING)

@@ -159,11 +159,13 @@ def _refund(s, resource: dict, info: dict) -> str:
     if amount.get("refund") != row.amount_fen or \
             resource.get("out_trade_no") != row.attempt.out_trade_no:
         return _note(info, NotificationOutcome.MISMATCH, "amount or out_trade_no differ")
-    before = row.status
+    before, row_id = row.status, row.id
     refunds.take_answer(row, resource)
     outcome = NotificationOutcome.RECORDED if row.status != before else \
         NotificationOutcome.DUPLICATE
-    return _note(info, outcome)
+    noted = _note(info, outcome)
+    refunds.record_paid_back(row_id)
+    return noted
 
 
 def _note(info, outcome, detail=None) -> str:

@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.ordering import scope
+from app.ordering import scope, workflow
 from app.ordering.models import Order
-from app.payments.wechat_pay import gateway
+from app.payments.wechat_pay import gateway, rules
 from app.payments.wechat_pay.models import OnlineRefund, RefundKind, RefundState
+from app.platform.errors import DomainError
 from app.platform.time import utcnow
 
 log = logging.getLogger(__name__)
+PAID_BACK = "refund_paid_back"  # the workflow table's action
 
 # WeChat's codes that mean "not now": the same out_refund_no is sent again later.
 RETRY_LATER = {"NOT_ENOUGH", "SYSTEM_ERROR", "FREQUENCY_LIMITED", "HTTP_429"}
@@ -61,6 +63,7 @@ def send_refund(online_refund_id: int) -> str | None:
         return row.status
     take_answer(row, answer)
     db.session.commit()
+    record_paid_back(row.id)
     return row.status
 
 
@@ -87,6 +90,7 @@ def check_refund(online_refund_id: int) -> str | None:
     else:
         take_answer(row, answer)
     db.session.commit()
+    record_paid_back(row.id)
     return row.status
 
 
@@ -109,6 +113,33 @@ def take_answer(row: OnlineRefund, answer: dict) -> None:
         if status in FINAL:
             row.settled_at = utcnow()
     row.error = None if status == RefundState.SUCCESS else row.error
+
+
+def record_paid_back(online_refund_id: int) -> bool:
+    """Once WeChat paid an approved refund out, the order and the member's account show
+    the money gone back: the workflow's `refund_paid_back` (as the system; its guard reads
+    the row again under the order's lock, so two callers at once record it once)."""
+    row = db.session.get(OnlineRefund, online_refund_id)
+    if row is None or row.kind != RefundKind.APPROVED or row.status != RefundState.SUCCESS \
+            or row.payment_id is not None:
+        return False
+    try:
+        workflow.apply(row.order, PAID_BACK, workflow.SYSTEM, online_refund_id=row.id)
+    except rules.AlreadyRecorded:
+        return False
+    except DomainError as exc:
+        log.error("WeChat Pay: refund %s paid back, not recorded: %s", row.out_refund_no,
+                  exc.message)
+        return False
+    return True
+
+
+def unrecorded_paybacks(limit: int) -> list[int]:
+    """Approved refunds WeChat paid out whose payback is not on the order yet (a process
+    that died between the two): for the periodic task."""
+    return list(db.session.scalars(select(OnlineRefund.id).where(
+        OnlineRefund.kind == RefundKind.APPROVED, OnlineRefund.status == RefundState.SUCCESS,
+        OnlineRefund.payment_id.is_(None)).order_by(OnlineRefund.id).limit(limit)))
 
 
 def for_finance(user, needing_a_person: bool, limit: int = 100) -> list[OnlineRefund]:

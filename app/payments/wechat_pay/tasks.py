@@ -132,4 +132,6 @@ def reconcile() -> dict:
             refunds.send_refund(refund_id)
         else:
             refunds.check_refund(refund_id)
+    for refund_id in refunds.unrecorded_paybacks(BATCH):
+        refunds.record_paid_back(refund_id)
     return {"attempts": len(attempt_ids), "settled": settled, "refunds": len(refund_rows)}
