@@ -544,6 +544,30 @@ def test_a_payment_for_a_closed_order_is_refunded_automatically(pay_app, wxpay, 
     assert wxpay.refunds_created() == 1 and payments(fresh(order)) == []
 
 
+def test_closing_an_order_paid_online_sends_the_money_back(pay_app, wxpay, world):
+    order = world.order("confirmed", payment="online")
+    order, out_trade_no = paid_online(pay_app, wxpay, world, order)
+    assert order.payment_status == PaymentStatus.PAID
+    workflow.apply(order, "close", world.user(world.salesman), reason="缺货，无法发货")
+    (row,) = db.session.scalars(select(OnlineRefund)).all()
+    assert (row.kind, row.reason, row.out_refund_no, row.amount_fen) == (
+        RefundKind.ORDER_CLOSED, AutoReason.CLOSED_AFTER_PAYMENT, f"{out_trade_no}-C1",
+        gateway.to_fen(order.total))
+    assert row.status == RefundState.PROCESSING  # sent after the close's commit
+    wxpay.finish_refund(row.out_refund_no)
+    sent = wxpay.refund_notification(row.out_refund_no)
+    assert post_notification(pay_app, sent, "/pay/wechat/refund-notify").status_code == 204
+    order = fresh(order)
+    assert order.state == State.CLOSED and order.payment_status == PaymentStatus.REFUNDED
+    assert sorted(p.amount for p in payments(order)) == [-order.total, order.total]
+    assert db.session.scalar(select(func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.order_id == order.id)) == 0  # paid, paid back: nothing either way
+    # Customer service sees it with why; closing again sends nothing more.
+    (listed,) = refunds.for_finance(world.user(world.cs), needing_a_person=False)
+    assert listed.id == row.id
+    assert wxpay.refunds_created() == 1
+
+
 def test_a_notification_arriving_after_the_close_is_refunded_too(pay_app, wxpay, world):
     order = world.order("confirmed", payment="online")
     attempt = prepay.prepay(customer(world), order.order_no, Channel.MINIPROGRAM).attempt

@@ -163,8 +163,8 @@ def online_payback_ok(ctx):
     query at once record it once)."""
     row = db.session.get(OnlineRefund, ids.parse_id(ctx.data["online_refund_id"]),
                          populate_existing=True, with_for_update=True)
-    if row is None or row.order_id != ctx.order.id or row.kind != RefundKind.APPROVED or \
-            row.status != RefundState.SUCCESS:
+    if row is None or row.order_id != ctx.order.id or row.kind not in RefundKind.ON_THE_ORDER \
+            or row.status != RefundState.SUCCESS:
         raise ValidationError(_l("This refund has not been paid back."), "online_refund_id")
     if row.payment_id is not None:
         raise rules.AlreadyRecorded(_l("This refund is recorded already."), "online_refund_id")
@@ -182,13 +182,18 @@ def record_payback(ctx):
     db.session.flush()
     row.payment_id = payment.id
     ctx.event_data["paid_back"] = str(amount)
+    if ctx.order.payment_status == PaymentStatus.PAID and \
+            sum((Decimal(p.amount) for p in ctx.order.payments), Decimal("0")) <= 0:
+        ctx.order.payment_status = PaymentStatus.REFUNDED  # every yuan of it went back
 
 
 # ---- close / cancel -------------------------------------------------------------------
 
 def close_wechat_prepay(ctx):
     """An order that is now closed can no longer be paid: each prepay still payable is
-    closed at WeChat after the commit (the periodic task retries those left `closing`)."""
+    closed at WeChat after the commit (the periodic task retries those left `closing`).
+    What was paid on it with WeChat Pay goes back to the payer, through the refund API
+    after the commit (a reopened order closed again sends only what is left)."""
     if ctx.order.state != State.CLOSED:
         return
     for attempt in db.session.scalars(select(PayAttempt).where(
@@ -196,6 +201,22 @@ def close_wechat_prepay(ctx):
             PayAttempt.status.in_([AttemptStatus.NEW, AttemptStatus.OPEN]))):
         attempt.status = AttemptStatus.CLOSING
         enqueue(CLOSE_ATTEMPT, attempt.id)
+    back = 0
+    for attempt in paid_attempts(ctx.order):
+        fen = rules.refundable_fen(attempt)
+        if fen <= 0:
+            continue
+        closed_before = sum(1 for r in attempt.refunds if r.kind == RefundKind.ORDER_CLOSED)
+        row = OnlineRefund(kind=RefundKind.ORDER_CLOSED, reason=AutoReason.CLOSED_AFTER_PAYMENT,
+                           order_id=ctx.order.id, attempt=attempt,
+                           out_refund_no=f"{attempt.out_trade_no}-C{closed_before + 1}",
+                           amount_fen=fen)
+        db.session.add(row)
+        db.session.flush()
+        enqueue(SEND_REFUND, row.id)
+        back += fen
+    if back:
+        ctx.event_data["wechat_refund"] = str(gateway.from_fen(back))
 
 
 GUARDS.update({"online_payment_ok": online_payment_ok, "online_refund_ok": online_refund_ok,

@@ -15,4 +15,5 @@ REFUND_STATE_LABELS = {
 AUTO_REASON_LABELS = {
     AutoReason.ORDER_CLOSED: _l("Paid after the order was closed"),
     AutoReason.ALREADY_PAID: _l("The order was already paid"),
+    AutoReason.CLOSED_AFTER_PAYMENT: _l("The order was closed after it was paid"),
 }

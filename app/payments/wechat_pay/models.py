@@ -119,6 +119,8 @@ class Notification(Model):
 class RefundKind:
     APPROVED = "approved"  # customer service approved the customer's refund request
     AUTOMATIC = "automatic"  # a payment for a closed or already paid order goes back
+    ORDER_CLOSED = "order_closed"  # the order was closed after it was paid: its payment goes back
+    ON_THE_ORDER = (APPROVED, ORDER_CLOSED)  # the money was the order's: paid back shows on it
 
 
 class RefundState:
@@ -137,6 +139,7 @@ class RefundState:
 class AutoReason:
     ORDER_CLOSED = "order_closed"
     ALREADY_PAID = "already_paid"
+    CLOSED_AFTER_PAYMENT = "closed_after_payment"
 
 
 class OnlineRefund(Model):

@@ -120,8 +120,8 @@ def record_paid_back(online_refund_id: int) -> bool:
     the money gone back: the workflow's `refund_paid_back` (as the system; its guard reads
     the row again under the order's lock, so two callers at once record it once)."""
     row = db.session.get(OnlineRefund, online_refund_id)
-    if row is None or row.kind != RefundKind.APPROVED or row.status != RefundState.SUCCESS \
-            or row.payment_id is not None:
+    if row is None or row.kind not in RefundKind.ON_THE_ORDER or \
+            row.status != RefundState.SUCCESS or row.payment_id is not None:
         return False
     try:
         workflow.apply(row.order, PAID_BACK, workflow.SYSTEM, online_refund_id=row.id)
@@ -138,7 +138,7 @@ def unrecorded_paybacks(limit: int) -> list[int]:
     """Approved refunds WeChat paid out whose payback is not on the order yet (a process
     that died between the two): for the periodic task."""
     return list(db.session.scalars(select(OnlineRefund.id).where(
-        OnlineRefund.kind == RefundKind.APPROVED, OnlineRefund.status == RefundState.SUCCESS,
+        OnlineRefund.kind.in_(RefundKind.ON_THE_ORDER), OnlineRefund.status == RefundState.SUCCESS,
         OnlineRefund.payment_id.is_(None)).order_by(OnlineRefund.id).limit(limit)))
 
 
@@ -146,13 +146,13 @@ def for_finance(user, needing_a_person: bool, limit: int = 100) -> list[OnlineRe
     """The back office's lists, newest first, of the orders this person may see: refunds
     WeChat refused, closed or could not pay back (a person has to settle them another
     way), or every automatic refund (a payment that arrived for a closed or already paid
-    order and went back)."""
+    order, or the payment of an order closed after it was paid, sent back)."""
     query = select(OnlineRefund).join(Order, Order.id == OnlineRefund.order_id).where(
         scope.order_condition(user))
     if needing_a_person:
         query = query.where(OnlineRefund.status.in_(RefundState.NEEDS_A_PERSON))
     else:
-        query = query.where(OnlineRefund.kind == RefundKind.AUTOMATIC)
+        query = query.where(OnlineRefund.kind.in_((RefundKind.AUTOMATIC, RefundKind.ORDER_CLOSED)))
     return list(db.session.scalars(
         query.options(selectinload(OnlineRefund.order).selectinload(Order.member),
                       selectinload(OnlineRefund.attempt))
