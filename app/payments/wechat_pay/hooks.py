@@ -83,12 +83,7 @@ def record_online_payment(ctx):
             order.payment_status = PaymentStatus.PAID
         ctx.outcome = "paid"
         return
-    refund = OnlineRefund(kind=RefundKind.AUTOMATIC, reason=give_back, order_id=order.id,
-                          attempt=attempt, out_refund_no=f"{attempt.out_trade_no}-A",
-                          amount_fen=attempt.amount_fen)
-    db.session.add(refund)
-    db.session.flush()
-    enqueue(SEND_REFUND, refund.id)
+    send_back(order, attempt, attempt.amount_fen, RefundKind.AUTOMATIC, "A", reason=give_back)
     ctx.event_data["refunded_automatically"] = give_back
     ctx.outcome = "refund"
 
@@ -102,6 +97,18 @@ def _utc(text) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def send_back(order, attempt, fen: int, kind: str, suffix: str, **extra) -> OnlineRefund:
+    """An online refund of `fen` of a paid attempt, sent through WeChat's refund API after
+    the commit. Its out_refund_no is the attempt's out_trade_no and `suffix`, derived from
+    what it refunds, so a resend can never refund twice."""
+    row = OnlineRefund(kind=kind, order_id=order.id, attempt=attempt, amount_fen=fen,
+                       out_refund_no=f"{attempt.out_trade_no}-{suffix}", **extra)
+    db.session.add(row)
+    db.session.flush()
+    enqueue(SEND_REFUND, row.id)
+    return row
 
 
 # ---- decide_refund ----------------------------------------------------------------------
@@ -143,13 +150,8 @@ def start_online_refund(ctx):
     refund = ctx.checked["refund"]
     sent = 0
     for attempt, fen in ctx.checked.get("online_refund") or []:
-        row = OnlineRefund(kind=RefundKind.APPROVED, order_id=ctx.order.id, attempt=attempt,
-                           refund_id=refund.id,
-                           out_refund_no=f"{attempt.out_trade_no}-R{refund.id}",
-                           amount_fen=fen)
-        db.session.add(row)
-        db.session.flush()
-        enqueue(SEND_REFUND, row.id)
+        send_back(ctx.order, attempt, fen, RefundKind.APPROVED, f"R{refund.id}",
+                  refund_id=refund.id)
         sent += fen
     if sent:
         ctx.event_data["wechat_refund"] = str(gateway.from_fen(sent))
@@ -207,13 +209,8 @@ def close_wechat_prepay(ctx):
         if fen <= 0:
             continue
         closed_before = sum(1 for r in attempt.refunds if r.kind == RefundKind.ORDER_CLOSED)
-        row = OnlineRefund(kind=RefundKind.ORDER_CLOSED, reason=AutoReason.CLOSED_AFTER_PAYMENT,
-                           order_id=ctx.order.id, attempt=attempt,
-                           out_refund_no=f"{attempt.out_trade_no}-C{closed_before + 1}",
-                           amount_fen=fen)
-        db.session.add(row)
-        db.session.flush()
-        enqueue(SEND_REFUND, row.id)
+        send_back(ctx.order, attempt, fen, RefundKind.ORDER_CLOSED, f"C{closed_before + 1}",
+                  reason=AutoReason.CLOSED_AFTER_PAYMENT)
         back += fen
     if back:
         ctx.event_data["wechat_refund"] = str(gateway.from_fen(back))

@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.ordering import scope
 from app.ordering.states import PaymentStatus
 from app.payments.wechat_pay import gateway, prepay, rules
-from app.platform.errors import DomainError
+from app.platform.errors import DomainError, NotFound
 from app.views.guards import signed_in
 from app.views.shop import bp
 
@@ -58,9 +58,10 @@ def pay(order_no):
 @bp.route("/orders/<order_no>/pay/check", methods=["POST"])
 @signed_in
 def pay_check(order_no):
-    scope.own_order(current_user, order_no)  # someone else's order: 404, not a message
     try:
         order = prepay.check(current_user, order_no)
+    except NotFound:
+        raise  # someone else's order: 404, not a message
     except DomainError as exc:
         flash(str(exc.message), "danger")
         return redirect(url_for(".pay", order_no=order_no))
