@@ -109,12 +109,12 @@ class PifaSecurityManager(SecurityManager):
     def load_user(self, pk):
         """FAB's loader (active accounts only), and only for a cookie issued under the
         account's current session version (platform/sessions.py)."""
-        if ids.parse_id(pk) is None:
+        user_id = ids.parse_id(pk)
+        if user_id is None:
             return None
-        user = super().load_user(pk)
-        if user is not None and has_request_context() and not sessions.is_current(user):
-            return None
-        return user
+        if not has_request_context():
+            return super().load_user(user_id)
+        return sessions.signed_in_account(user_id)
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager set-up, with the manager that remembers verified tokens."""
