@@ -51,6 +51,24 @@ def test_the_openapi_document_is_served_and_committed(client):
         "run .venv/bin/python tools/openapi.py"
 
 
+def test_every_argument_schema_is_built_once(app):
+    """webargs builds a new schema on every request from a schema class (marshmallow copies
+    every field); an instance is built once, at import (bench/api.py)."""
+    from marshmallow import Schema
+
+    given = {}
+    for endpoint, view in app.view_functions.items():
+        if not endpoint.startswith("api_"):
+            continue
+        for method in ("get", "post", "put", "patch", "delete"):
+            doc = getattr(getattr(getattr(view, "view_class", None), method, None),
+                          "_apidoc", {})
+            for parameter in doc.get("arguments", {}).get("parameters", []):
+                given[f"{endpoint} {method}"] = parameter["schema"]
+    assert len(given) >= 30
+    assert [name for name, schema in given.items() if not isinstance(schema, Schema)] == []
+
+
 # ---- tokens ----------------------------------------------------------------------------
 
 def test_sign_in_gives_tokens_and_never_a_cookie(client, make):

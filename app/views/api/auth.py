@@ -65,7 +65,7 @@ def _too_many(_exc):
 class SignIn(MethodView):
     decorators = [limits.sign_in_limited(mobile_key, refused_sign_in)]
 
-    @blp.arguments(SignInSchema)
+    @blp.arguments(SignInSchema())
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, description="Wrong mobile number or password; disabled account")
     @blp.alt_response(429, description="Too many failed sign-ins")

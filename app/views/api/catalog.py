@@ -147,7 +147,7 @@ class Categories(MethodView):
 @blp.route("/products")
 class Products(MethodView):
     @jwt_required(optional=True)
-    @blp.arguments(ProductQuerySchema, location="query")
+    @blp.arguments(ProductQuerySchema(), location="query")
     @blp.response(200, ProductPageSchema)
     @blp.doc(security=[{}, {"bearer": []}])
     def get(self, query):

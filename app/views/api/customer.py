@@ -361,7 +361,7 @@ class Home(MethodView):
 @blp.route("/brands")
 class Brands(MethodView):
     @jwt_required(optional=True)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, BrandPageSchema)
     @blp.alt_response(403, description="The shop is closed to this caller (shop_closed)")
     @blp.doc(security=OPTIONAL)
@@ -377,7 +377,7 @@ class Brands(MethodView):
 @blp.route("/brands/<int:brand_id>")
 class BrandProducts(MethodView):
     @jwt_required(optional=True)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, BrandProductsSchema)
     @blp.alt_response(403, description="The shop is closed to this caller (shop_closed)")
     @blp.alt_response(404, description="No such brand")
@@ -410,7 +410,7 @@ class Profile(MethodView):
         return _profile(member)
 
     @members_only
-    @blp.arguments(ProfileFormSchema, location="multipart")
+    @blp.arguments(ProfileFormSchema(), location="multipart")
     @blp.response(200, ProfileSchema)
     @blp.alt_response(400, description="A field refused (errors names it); nothing saved")
     @blp.alt_response(403, description="Not a customer account")
@@ -436,7 +436,7 @@ class RefundRequest(MethodView):
         return _refund_form(scope.own_order(current_user, order_no))
 
     @jwt_required()
-    @blp.arguments(RefundRequestFormSchema, location="multipart")
+    @blp.arguments(RefundRequestFormSchema(), location="multipart")
     @blp.response(201, OrderDetailSchema)
     @blp.alt_response(400, description="Refused by the workflow (the message says why); "
                                        "no photo kept")
@@ -476,7 +476,7 @@ class Frequent(MethodView):
 @blp.route("/me/messages")
 class Messages(MethodView):
     @members_only
-    @blp.arguments(MessageQuerySchema, location="query")
+    @blp.arguments(MessageQuerySchema(), location="query")
     @blp.response(200, MessagePageSchema)
     @blp.doc(security=SECURED)
     def get(self, query):

@@ -200,7 +200,7 @@ def _load_row(row) -> dict:
 @blp.route("/orders")
 class DriverOrders(MethodView):
     @drivers_only
-    @blp.arguments(DriverQuerySchema, location="query")
+    @blp.arguments(DriverQuerySchema(), location="query")
     @blp.response(200, DriverPageSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -249,7 +249,7 @@ class StartDelivery(MethodView):
 @blp.route("/orders/<order_no>/complete")
 class CompleteDelivery(MethodView):
     @drivers_only
-    @blp.arguments(CompleteSchema)
+    @blp.arguments(CompleteSchema())
     @blp.response(200, DriverOrderSchema)
     @blp.doc(security=SECURED)
     def post(self, body, order_no):
@@ -266,7 +266,7 @@ class CompleteDelivery(MethodView):
 @blp.route("/orders/<order_no>/photos")
 class DeliveryPhotos(MethodView):
     @drivers_only
-    @blp.arguments(PhotoFormSchema, location="form")
+    @blp.arguments(PhotoFormSchema(), location="form")
     @blp.response(201, DeliveryPhotoSchema)
     @blp.doc(security=SECURED, description="multipart/form-data: the image as `photo` "
              "(JPEG, PNG or WebP), and `upload_id`.")

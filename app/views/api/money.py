@@ -166,7 +166,7 @@ def _my_member():
 @blp.route("/orders/<order_no>/vouchers")
 class Vouchers(MethodView):
     @jwt_required()
-    @blp.arguments(VoucherFormSchema, location="multipart")
+    @blp.arguments(VoucherFormSchema(), location="multipart")
     @blp.response(201, OrderDetailSchema)
     @blp.alt_response(400, description="Refused (the message says why); no photo kept")
     @blp.alt_response(404, description="Not one of my orders")
@@ -182,7 +182,7 @@ class Vouchers(MethodView):
 @blp.route("/me/account")
 class Account(MethodView):
     @members_only
-    @blp.arguments(CursorQuerySchema, location="query")
+    @blp.arguments(CursorQuerySchema(), location="query")
     @blp.response(200, AccountSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -220,7 +220,7 @@ class StatementDetail(MethodView):
         return _statement(statements.own(current_user, statement_id), lines=True)
 
     @members_only
-    @blp.arguments(StatementAnswerSchema)
+    @blp.arguments(StatementAnswerSchema())
     @blp.response(200, StatementDetailSchema)
     @blp.alt_response(400, description="Confirmed already (locked), or a dispute "
                                        "without a remark")

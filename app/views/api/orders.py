@@ -166,7 +166,7 @@ class Cart(MethodView):
         return _cart()
 
     @jwt_required()
-    @blp.arguments(AddSchema)
+    @blp.arguments(AddSchema())
     @blp.response(200, CartSchema)
     @blp.doc(security=SECURED)
     def post(self, body):
@@ -178,7 +178,7 @@ class Cart(MethodView):
 @blp.route("/cart/lines/<int:line_id>")
 class CartLine(MethodView):
     @jwt_required()
-    @blp.arguments(QuantitySchema)
+    @blp.arguments(QuantitySchema())
     @blp.response(200, CartSchema)
     @blp.doc(security=SECURED)
     def put(self, body, line_id):
@@ -198,7 +198,7 @@ class CartLine(MethodView):
 @blp.route("/checkout")
 class Checkout(MethodView):
     @jwt_required()
-    @blp.arguments(QuoteQuerySchema, location="query")
+    @blp.arguments(QuoteQuerySchema(), location="query")
     @blp.response(200, QuoteSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -219,7 +219,7 @@ class Checkout(MethodView):
 @blp.route("/orders")
 class Orders(MethodView):
     @jwt_required()
-    @blp.arguments(OrderQuerySchema, location="query")
+    @blp.arguments(OrderQuerySchema(), location="query")
     @blp.response(200, OrderPageSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -230,7 +230,7 @@ class Orders(MethodView):
                 "counts": queries.customer_tab_counts(current_user)}
 
     @jwt_required()
-    @blp.arguments(SubmitSchema)
+    @blp.arguments(SubmitSchema())
     @blp.response(201, OrderDetailSchema)
     @blp.doc(security=SECURED)
     def post(self, body):
@@ -254,7 +254,7 @@ class OrderDetail(MethodView):
 @blp.route("/orders/<order_no>/actions")
 class OrderAction(MethodView):
     @jwt_required()
-    @blp.arguments(ActionSchema)
+    @blp.arguments(ActionSchema())
     @blp.response(200, OrderDetailSchema)
     @blp.doc(security=SECURED)
     def post(self, body, order_no):

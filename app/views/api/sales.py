@@ -261,7 +261,7 @@ def _form_value(value) -> str:
 @blp.route("/orders")
 class SalesOrders(MethodView):
     @salesmen_only
-    @blp.arguments(SalesQuerySchema, location="query")
+    @blp.arguments(SalesQuerySchema(), location="query")
     @blp.response(200, SalesPageSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -275,7 +275,7 @@ class SalesOrders(MethodView):
 @blp.route("/orders/<order_no>")
 class SalesOrder(MethodView):
     @salesmen_only
-    @blp.arguments(SalesOrderQuerySchema, location="query")
+    @blp.arguments(SalesOrderQuerySchema(), location="query")
     @blp.response(200, SalesOrderSchema)
     @blp.doc(security=SECURED)
     def get(self, query, order_no):
@@ -290,7 +290,7 @@ class SalesOrder(MethodView):
 @blp.route("/orders/<order_no>/actions")
 class SalesOrderAction(MethodView):
     @salesmen_only
-    @blp.arguments(SalesActionSchema)
+    @blp.arguments(SalesActionSchema())
     @blp.response(200, SalesOrderSchema)
     @blp.doc(security=SECURED)
     def post(self, body, order_no):

@@ -207,7 +207,7 @@ def _qr_image(fmt: str, download: bool) -> Response:
 @blp.route("/customers")
 class SalesCustomers(MethodView):
     @salesmen_only
-    @blp.arguments(CustomerQuerySchema, location="query")
+    @blp.arguments(CustomerQuerySchema(), location="query")
     @blp.response(200, CustomerPageSchema)
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -226,7 +226,7 @@ class SalesCustomers(MethodView):
 @blp.route("/customers/<int:member_id>/order")
 class OrderFor(MethodView):
     @salesmen_only
-    @blp.arguments(OrderForQuerySchema, location="query")
+    @blp.arguments(OrderForQuerySchema(), location="query")
     @blp.response(200, OrderForSchema)
     @blp.doc(security=SECURED)
     def get(self, query, member_id):
@@ -265,7 +265,7 @@ class OrderFor(MethodView):
 @blp.route("/customers/<int:member_id>/order/cart")
 class OrderForCart(MethodView):
     @salesmen_only
-    @blp.arguments(OrderForCartSchema)
+    @blp.arguments(OrderForCartSchema())
     @blp.response(200, CartSchema)
     @blp.doc(security=SECURED)
     def post(self, body, member_id):
@@ -287,7 +287,7 @@ class OrderForCart(MethodView):
 @blp.route("/customers/<int:member_id>/order/submit")
 class OrderForSubmit(MethodView):
     @salesmen_only
-    @blp.arguments(SubmitSchema)
+    @blp.arguments(SubmitSchema())
     @blp.response(201, SalesOrderSchema)
     @blp.doc(security=SECURED)
     def post(self, body, member_id):
@@ -322,7 +322,7 @@ class SalesQr(MethodView):
 @blp.route("/qr.png")
 class SalesQrPng(MethodView):
     @salesmen_only
-    @blp.arguments(QrImageQuerySchema, location="query")
+    @blp.arguments(QrImageQuerySchema(), location="query")
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png")
     @blp.doc(security=SECURED)
     def get(self, query):
@@ -333,7 +333,7 @@ class SalesQrPng(MethodView):
 @blp.route("/qr.svg")
 class SalesQrSvg(MethodView):
     @salesmen_only
-    @blp.arguments(QrImageQuerySchema, location="query")
+    @blp.arguments(QrImageQuerySchema(), location="query")
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/svg+xml")
     @blp.doc(security=SECURED)
     def get(self, query):

@@ -122,7 +122,7 @@ def _subscriptions(user_id: int) -> dict:
 class WeChatSignIn(MethodView):
     decorators = [_per_ip_sign_in()]
 
-    @blp.arguments(WeChatCodeSchema)
+    @blp.arguments(WeChatCodeSchema())
     @blp.response(200, WeChatSignInSchema)
     @blp.alt_response(401, description="The bound account is disabled")
     @blp.alt_response(404, description="WeChat sign-in is not set up here")
@@ -143,7 +143,7 @@ class WeChatSignIn(MethodView):
 class WeChatBind(MethodView):
     decorators = [_per_ip_sign_in()]
 
-    @blp.arguments(BindSchema)
+    @blp.arguments(BindSchema())
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, description="The account is disabled")
     def post(self, body):
@@ -172,7 +172,7 @@ class SmsCode(MethodView):
                       key_func=lambda: "sms-code:" + mobile_key()),
         limiter.limit(lambda: current_app.config["LIMIT_CODE_PER_IP"])]
 
-    @blp.arguments(SmsCodeRequestSchema)
+    @blp.arguments(SmsCodeRequestSchema())
     @blp.response(202, NoticeSchema)
     @blp.alt_response(429, description="Too many codes asked for")
     def post(self, body):
@@ -187,7 +187,7 @@ class SmsCode(MethodView):
 class SmsSignIn(MethodView):
     decorators = [limits.sign_in_limited(mobile_key, refused_sign_in)]
 
-    @blp.arguments(SmsSignInSchema)
+    @blp.arguments(SmsSignInSchema())
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, description="Wrong or expired code; disabled account")
     def post(self, body):
@@ -232,7 +232,7 @@ class MySubscriptions(MethodView):
         return _subscriptions(current_user.id)
 
     @jwt_required()
-    @blp.arguments(AnswersSchema)
+    @blp.arguments(AnswersSchema())
     @blp.response(200, SubscriptionsSchema)
     @blp.doc(security=SECURED)
     def post(self, body):
