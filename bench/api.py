@@ -13,17 +13,21 @@ JSON API beside the same service calls without HTTP, in the same run, as ratios.
    level prices, 2 images, brands, tags) and its approved 银牌 member, whose region gets
    a salesman (their own, so a submit writes the three messages of production); the
    three specs the cart uses get stock that cannot run out.
-3. Each operation, three ways, interleaved (every timed iteration runs each side once,
+3. Each operation, four ways, interleaved (every timed iteration runs each side once,
    in an order that rotates, so a burst of load on the machine falls on all alike):
    - service: the domain functions the endpoint's view calls, with the same arguments,
-     inside app.test_request_context() of the same path, with the account loaded as any
-     caller must (sm.get_user_by_id); nothing is turned into JSON;
+     inside app.test_request_context() of the same path, with the account loaded and
+     checked as any signed-in caller must (sessions.account_and_version: the account and
+     its session version, refused once revoked); nothing is turned into JSON;
    - view: the view function's own body (inspect.unwrap of the route), that is the
      service calls and the view's shaping into dicts, without JWT, schemas or HTTP
      (informative: it splits the overhead; not part of the verdict);
-   - api: the full request through app.test_client() with the Bearer token (routing,
-     the app's before_request hooks, JWT decoding, the account and its session version,
-     marshmallow load and dump, JSON).
+   - api: the full request as a WSGI server makes it, with the Bearer token: an environ
+     built as the service side's is (werkzeug's EnvironBuilder), the app called, the
+     body read (routing, the app's before_request hooks, JWT decoding, the account and
+     its session version, marshmallow load and dump, JSON, after_request, teardown);
+   - client: the same request through app.test_client() (informative: the test
+     client's cookie jar and response wrapper are work of its own that no server does).
    Before every iteration of every side the same untimed step puts the data back where
    it was (cart add: the added line is removed; submit: the cart is filled with the same
    three lines through cart.add_to_cart). The warm-up runs one side at a time, and around
@@ -32,7 +36,7 @@ JSON API beside the same service calls without HTTP, in the same run, as ratios.
    anything different, or if the timed iterations wrote other than the warm-up did.
 4. Prints p50 and p95 (ms) of each side and the ratio api/service of the medians; PASS
    when every ratio is at most 1 + --max-overhead (0.25). A failing operation gets a
-   cProfile of its API side: time per layer (test client, request context, hooks, JWT,
+   cProfile of its API side: time per layer (environ and body, request context, hooks, JWT,
    flask-smorest, the view) and own time by package.
 
 Messages are enqueued on Redis at BENCH_REDIS_URL (default redis://127.0.0.1:6379/14), on
@@ -170,7 +174,7 @@ class Operation:
 
         self.app, self.data = app, data
         self.user_id = data["user_id"]
-        self.client = app.test_client()
+        self._client = app.test_client()
         self.headers = {"Authorization": f"Bearer {token}"}
         with app.app_context():
             self.claims = decode_token(token)
@@ -194,17 +198,48 @@ class Operation:
     # ---- the three sides
 
     def api(self):
-        response = self.client.open(self.path, method=self.method, headers=self.headers,
-                                    json=self.payload(), query_string=self.query)
+        """The request as a WSGI server hands it to the app: an environ built as
+        test_request_context builds the service side's, the app called, its body read."""
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        builder = EnvironBuilder(path=self.path, method=self.method, headers=self.headers,
+                                 json=self.payload(), query_string=self.query)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        body, status, _headers = run_wsgi_app(self.app, environ, buffered=True)
+        body = b"".join(body)
+        if int(status.split(" ", 1)[0]) != self.status:
+            sys.exit(f"{self.name}: {self.method} {self.path} answered {status}: "
+                     f"{body[:500].decode(errors='replace')}")
+        return body
+
+    def client(self):
+        """The same request through app.test_client() (informative): its cookie jar and
+        response wrapper are the test client's own work, which no server does."""
+        response = self._client.open(self.path, method=self.method, headers=self.headers,
+                                     json=self.payload(), query_string=self.query)
         if response.status_code != self.status:
             sys.exit(f"{self.name}: {self.method} {self.path} answered "
                      f"{response.status_code}: {response.get_data(as_text=True)[:500]}")
         return response
 
+    def account(self):
+        """The account as every signed-in caller must load it, web or API: its row with
+        its session version, refused once revoked (the guard of the web's user loader
+        and of a token alike; platform/sessions.py)."""
+        from app.platform import sessions
+
+        user, version = sessions.account_and_version(self.user_id)
+        if user is None or not user.active or version != self.claims["sv"]:
+            raise RuntimeError("the bench's account was signed out or disabled")
+        return user
+
     def service(self):
         with self.app.test_request_context(self.path, method=self.method,
                                            query_string=self.query):
-            return self.services(self.app.appbuilder.sm.get_user_by_id(self.user_id))
+            return self.services(self.account())
 
     @functools.cached_property
     def body_of_view(self):
@@ -220,8 +255,7 @@ class Operation:
             # What jwt_required leaves for current_user, without verifying anything.
             g._jwt_extended_jwt = self.claims
             g._jwt_extended_jwt_header = {"alg": "HS256", "typ": "JWT"}
-            g._jwt_extended_jwt_user = {
-                "loaded_user": self.app.appbuilder.sm.get_user_by_id(self.user_id)}
+            g._jwt_extended_jwt_user = {"loaded_user": self.account()}
             return body(None, *self.view_args())
 
 
@@ -372,7 +406,7 @@ class Submit(Operation):
 
 
 OPERATIONS = (ProductPage, CartAdd, Quote, Submit)
-SIDES = ("service", "view", "api")
+SIDES = ("service", "view", "api", "client")
 
 
 # ---- measuring -----------------------------------------------------------------------------
@@ -442,7 +476,6 @@ def _key(fn) -> tuple:
 def layers(op: Operation, stats: pstats.Stats) -> list[tuple[str, float]]:
     """Cumulative seconds of each layer of an API request, from the profile."""
     from flask import Flask
-    from flask.testing import FlaskClient
     from flask_jwt_extended import view_decorators as jwt_views
 
     def cum(fn) -> float:
@@ -452,7 +485,7 @@ def layers(op: Operation, stats: pstats.Stats) -> list[tuple[str, float]]:
     decode, user = cum(jwt_views._decode_jwt_from_request), cum(jwt_views._load_user)
     body = cum(op.body_of_view)
     return [
-        ("test client (environ in, response out)", cum(FlaskClient.open) - cum(Flask.wsgi_app)),
+        ("environ built, body read (the server's part)", cum(op.api) - cum(Flask.wsgi_app)),
         ("request context push/pop, teardown", cum(Flask.wsgi_app)
          - cum(Flask.full_dispatch_request)),
         ("before_request hooks (limiter, CSRF, FAB, ours)", cum(Flask.preprocess_request)),
@@ -535,12 +568,12 @@ def main() -> int:
         log(f"database: {dialect} ({shown}); schema and seed {time.perf_counter() - t0:.1f} s; "
             f"messages: {'enqueued on ' + jobs if jobs else 'delivered inline after commit'}")
         log(f"{args.iterations} timed iterations per operation and side after {args.warmup} "
-            f"warm-up, interleaved (each iteration runs service, view and api once, in a "
+            f"warm-up, interleaved (each iteration runs service, view, api and client once, in a "
             "rotating order), one thread, in-process")
         limit = 1 + args.max_overhead
         results = []
         log(f"\n{'operation':<15} {'service p50':>11} {'p95':>6} {'view p50':>9} {'p95':>6} "
-            f"{'api p50':>8} {'p95':>6} {'api/service':>11}")
+            f"{'api p50':>8} {'p95':>6} {'client p50':>10} {'api/service':>11}")
         for cls in OPERATIONS:
             op = cls(app, data, token)
             t0 = time.perf_counter()
@@ -552,9 +585,10 @@ def main() -> int:
             results.append((op, ratio, verdict, p50, p95))
             log(f"{op.name:<15} {p50['service']:>11.2f} {p95['service']:>6.2f} "
                 f"{p50['view']:>9.2f} {p95['view']:>6.2f} {p50['api']:>8.2f} "
-                f"{p95['api']:>6.2f} {ratio:>6.2f} {verdict}   "
+                f"{p95['api']:>6.2f} {p50['client']:>10.2f} {ratio:>6.2f} {verdict}   "
                 f"({time.perf_counter() - t0:.0f} s)")
-        log("\n(ms; view = the view function's body without HTTP, JWT or schemas: informative)")
+        log("\n(ms; view = the view function's body without HTTP, JWT or schemas; client = the "
+            "api request through app.test_client(): both informative)")
         log("written per iteration by each side (the same on every side): " + "; ".join(
             f"{op.name}: " + (", ".join(f"{k} {v:+d}" for k, v in op.written.items()
                                         if k.startswith(("rows order", "rows message",
