@@ -373,7 +373,7 @@ def test_the_order_page_offers_only_allowed_actions(app, world, cs):
 
 
 NEW_ROUTES = ["confirm", "driver", "ship", "ready-for-pickup", "collected", "close",
-              "override", "refund", "mark-paid"]
+              "override", "refund", "mark-paid", "pay-back"]
 
 
 @pytest.mark.parametrize("who", ["salesman", "driver", "customer"])

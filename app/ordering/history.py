@@ -17,6 +17,7 @@ from flask_babel import ngettext
 from app.ordering.states import (
     CUSTOMER_LABELS,
     DELIVERY_LABELS,
+    PAYBACK_METHOD_LABELS,
     PAYMENT_LABELS,
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
@@ -41,6 +42,7 @@ CUSTOMER_ACTION_LABELS = {
     "reject_voucher": _l("Transfer voucher not accepted"),
     "pay_online": _l("Paid with WeChat Pay"),
     "refund_paid_back": _l("Refund paid back through WeChat Pay"),
+    "pay_back_by_hand": _l("Money paid back to you"),
 }
 
 
@@ -119,6 +121,8 @@ def details(event, audience: str) -> list[str]:
                        "payer automatically."))
     if data.get("paid_back"):
         lines.append(_("Amount ¥%(amount)s", amount=data["paid_back"]))
+    if data.get("payback_method") in PAYBACK_METHOD_LABELS:
+        lines.append(str(PAYBACK_METHOD_LABELS[data["payback_method"]]))
     if data.get("wechat_refund"):
         lines.append(_("¥%(amount)s goes back through WeChat Pay", amount=data["wechat_refund"]))
     if data.get("lines") and event.action == "request_refund":

@@ -126,6 +126,10 @@ TABLE: dict[str, Action] = {a.name: a for a in [
     _a("refund_paid_back", State.ALL, None, {SYSTEM}, _l("Refund paid back through WeChat Pay"),
        requires=["online_refund_id"], guards=["online_payback_ok"],
        effects=["record_payback", "post_ledger"]),
+    # Money paid by transfer or in cash goes back by hand; customer service records it.
+    _a("pay_back_by_hand", State.ALL, None, {CS}, _l("Money paid back"),
+       requires=["note"], guards=["pay_back_ok"],
+       effects=["record_payback_by_hand", "post_ledger"]),
     _a("submit_voucher", State.ALL, None, {CUSTOMER}, _l("Transfer voucher uploaded"),
        requires=["photo", "image_hash", "amount", "paid_on"], guards=["voucher_ok"],
        effects=["add_voucher"], messages=["voucher_uploaded"]),
@@ -219,10 +223,12 @@ BUSINESS_END_ACTIONS = {
 # The back office's forms for these actions, in the order its order page offers them.
 BACK_OFFICE_ACTIONS = ("confirm", "assign_driver", "change_driver", "ship",
                        "ready_for_pickup", "mark_collected", "mark_paid", "confirm_voucher",
-                       "reject_voucher", "decide_refund", "close", "override")
+                       "reject_voucher", "decide_refund", "pay_back_by_hand", "close",
+                       "override")
 
 
-MONEY_ACTIONS = {"mark_paid", "confirm_voucher", "reject_voucher"}  # can_mark_paid's
+MONEY_ACTIONS = {"mark_paid", "confirm_voucher", "reject_voucher",
+                 "pay_back_by_hand"}  # can_mark_paid's
 
 
 def back_office_actions(order, user) -> set[str]:

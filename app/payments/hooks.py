@@ -9,7 +9,7 @@ from app.ordering import workflow
 from app.ordering.effects import EFFECTS
 from app.ordering.guards import GUARDS
 from app.ordering.states import State
-from app.payments import credit, ledger, vouchers
+from app.payments import credit, ledger, paybacks, vouchers
 
 
 def credit_ok(ctx):
@@ -38,11 +38,14 @@ def post_ledger(ctx):
 
 
 GUARDS.update({"credit_ok": credit_ok, "voucher_ok": vouchers.voucher_ok,
-               "voucher_decision_ok": vouchers.voucher_decision_ok})
+               "voucher_decision_ok": vouchers.voucher_decision_ok,
+               "pay_back_ok": paybacks.pay_back_ok})
 EFFECTS.update({"post_ledger": post_ledger, "credit_after_edit": credit_after_edit,
                 "add_voucher": vouchers.add_voucher,
                 "confirm_voucher": vouchers.confirm_voucher,
-                "reject_voucher": vouchers.reject_voucher})
+                "reject_voucher": vouchers.reject_voucher,
+                "record_payback_by_hand": paybacks.record_payback_by_hand})
 workflow.POSSIBLE.update({"submit_voucher": vouchers.can_upload,
                           "confirm_voucher": vouchers.has_pending,
-                          "reject_voucher": vouchers.has_pending})
+                          "reject_voucher": vouchers.has_pending,
+                          "pay_back_by_hand": paybacks.can_pay_back})

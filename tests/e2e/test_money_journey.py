@@ -462,3 +462,77 @@ def test_the_hotel_disputes_then_confirms_a_statement_in_english(live_app, month
     expect(page.locator("[data-statement-locked]")).to_have_text(text["locked"])
     assert _statement_status(live_app, months.before) == ("confirmed", text["remark"], True)
     _looks_right(page, shot, "money-11-statement-confirmed-en")
+
+
+# ---- 4. 退款登记: money paid by transfer goes back by hand -------------------------------
+
+PAYBACK_TEXT = {
+    "zh": {"title": "退款登记", "owed": "应退客户", "cash": "现金",
+           "done": "已登记：款项已退还客户。",
+           "label": "已退回", "customer": "款项已退还给您"},
+    "en": {"title": "Record a payback", "owed": "Owed back to the customer", "cash": "Cash",
+           "done": "Recorded: the money went back to the customer.", "label": "paid back",
+           "customer": "Money paid back to you"},
+}
+
+
+def _paid_then_closed(live_app, mobile):
+    """A bank-transfer order of `mobile`, paid in full, then closed by customer service."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.ordering import workflow
+    from app.ordering.models import Order
+    from app.platform import accounts
+
+    number, total = _order(live_app, mobile, "bank")
+    with live_app.app_context():
+        cs = accounts.find_account("13800000002")
+        order = db.session.scalar(select(Order).where(Order.order_no == number))
+        workflow.apply(order, "mark_paid", cs, note="工行到账")
+        workflow.apply(db.session.get(Order, order.id), "close", cs, reason="客户电话取消")
+        order_id = order.id
+        db.session.remove()
+    return number, order_id, total
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_customer_service_records_money_paid_back_by_hand(live_app, new_page, shot,
+                                                           monkeypatch, lang):
+    monkeypatch.setitem(live_app.config, "LIMIT_SIGN_IN_PER_ACCOUNT", "1000 per 15 minutes")
+    text = PAYBACK_TEXT[lang]
+    number, order_id, total = _paid_then_closed(live_app, CUSTOMER)
+    for desktop in (True, False):
+        staff = new_page(desktop=desktop)
+        staff.goto(f"/auth/lang/{lang}?next=/auth/login")
+        sign_in(staff, "13800000002")
+        staff.goto(f"/admin/orders/show/{order_id}")
+        form = staff.locator("#pay-back")
+        expect(form).to_contain_text(text["title"])
+        expect(form).to_contain_text(f"{text['owed']}")
+        expect(form.locator("[name=amount]")).to_have_value(f"{total:.2f}")
+        form.scroll_into_view_if_needed()
+        if desktop:
+            shot(staff, f"money-12-payback-form-desktop-{lang}")
+            staff.context.close()
+            continue
+        assert_fits_phone(staff)
+        shot(staff, f"money-13-payback-form-phone-{lang}")
+        form.locator("[name=method]").select_option(label=text["cash"])
+        form.locator("[name=note]").fill("现金退回 黄经理签收")
+        staff.once("dialog", lambda dialog: dialog.accept())
+        form.locator("button[type=submit]").click()
+        expect(staff.locator(".alert-success")).to_contain_text(text["done"])
+        expect(staff.locator("#pay-back")).to_have_count(0)  # nothing owed any more
+        expect(staff.locator("#payments")).to_contain_text(text["label"])
+        expect(staff.locator("#payments")).to_contain_text("现金退回 黄经理签收")
+        staff.locator("#payments").scroll_into_view_if_needed()
+        assert_fits_phone(staff)
+        shot(staff, f"money-14-payback-recorded-phone-{lang}")
+        staff.context.close()
+    found = _fresh_order(live_app, number)
+    assert found["payment_status"] == "refunded" and found["paid"] == 0
+    assert found["methods"] == ["bank", "cod"]
+    page = _phone(new_page, CUSTOMER, lang, f"/orders/{number}")
+    expect(page.locator("body")).to_contain_text(text["customer"])
+    _looks_right(page, shot, f"money-15-payback-customer-{lang}")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import enqueue
+from app.ordering import refunds
 from app.ordering.effects import EFFECTS
 from app.ordering.guards import GUARDS
 from app.ordering.models import Payment
@@ -184,9 +185,8 @@ def record_payback(ctx):
     db.session.flush()
     row.payment_id = payment.id
     ctx.event_data["paid_back"] = str(amount)
-    if ctx.order.payment_status == PaymentStatus.PAID and \
-            sum((Decimal(p.amount) for p in ctx.order.payments), Decimal("0")) <= 0:
-        ctx.order.payment_status = PaymentStatus.REFUNDED  # every yuan of it went back
+    if ctx.order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(ctx.order):
+        ctx.order.payment_status = PaymentStatus.REFUNDED
 
 
 # ---- close / cancel -------------------------------------------------------------------

@@ -31,12 +31,14 @@ from app.ordering.models import Order
 from app.ordering.states import (
     DELIVERY_LABELS,
     OVERRIDE_TARGETS,
+    PAYBACK_METHOD_LABELS,
     PAYMENT_LABELS,
     PAYMENT_STATUS_LABELS,
     SHIP_METHOD_LABELS,
     STAFF_LABELS,
     State,
 )
+from app.payments import paybacks
 from app.platform import accounts, ids, paging
 from app.platform.errors import DomainError
 from app.views.admin.base import PifaModelView
@@ -212,6 +214,8 @@ class OrderListView(PifaModelView):
             staff_labels=STAFF_LABELS, state_styles=STATE_STYLES,
             payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
             delivery_labels=DELIVERY_LABELS, ship_method_labels=SHIP_METHOD_LABELS,
+            owed_back=paybacks.owed_back(order) if "pay_back_by_hand" in allowed else None,
+            payback_methods=PAYBACK_METHOD_LABELS,
             can_print=sm.has_access("can_delivery_note", "OrderListView"),
             can_review=sm.has_access("can_review", "MemberView"))
 
@@ -302,6 +306,16 @@ class OrderListView(PifaModelView):
                          amount=request.form.get("amount") if approve else None,
                          restock=request.form.get("restock") if approve else None,
                          reason=request.form.get("reason"))
+
+    @expose("/pay-back/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("mark_paid")
+    def pay_back(self, pk):
+        return self._act(pk, "pay_back_by_hand", _("Recorded: the money went back to the "
+                                                   "customer."),
+                         amount=request.form.get("amount") or None,
+                         method=request.form.get("method") or None,
+                         note=request.form.get("note"))
 
     # ---- 出库签收单 -----------------------------------------------------------------------
 

@@ -1,0 +1,92 @@
+"""Money paid back by hand (退款登记): what an order owes its customer, and customer
+service recording that it went back by bank, WeChat or Alipay transfer or in cash.
+
+WeChat Pay pays back what was paid through it by itself (wechat_pay/: a payment of minus
+the amount once WeChat has paid out). Money paid any other way, a transfer or cash at the
+door, goes back by hand; until it is recorded here the account shows the customer a
+credit that is not theirs any more. Recorded the same way: a payment of minus the amount
+(ledger.post_order posts it as a 'payback' debit).
+"""
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from app.catalog.pricing import money
+from app.extensions import db
+from app.ordering import refunds
+from app.ordering.guards import clean, parse_amount
+from app.ordering.models import Payment
+from app.ordering.states import PAYBACK_METHOD_LABELS, Pay, PaymentStatus, State
+from app.payments.wechat_pay.models import OnlineRefund, RefundKind, RefundState
+from app.platform.errors import ValidationError
+
+ZERO = Decimal("0.00")
+METHODS = tuple(PAYBACK_METHOD_LABELS)  # a transfer, or cash
+
+
+def _on_its_way_online(order) -> Decimal:
+    """What WeChat Pay is sending back for this order or has sent and not yet recorded:
+    not to be paid back by hand as well."""
+    if not any(p.method == Pay.ONLINE for p in order.payments):
+        return ZERO
+    fen = db.session.scalars(select(OnlineRefund.amount_fen).where(
+        OnlineRefund.order_id == order.id, OnlineRefund.kind.in_(RefundKind.ON_THE_ORDER),
+        or_(OnlineRefund.status.in_(RefundState.OPEN),
+            (OnlineRefund.status == RefundState.SUCCESS) & OnlineRefund.payment_id.is_(None))
+    )).all()
+    return money(Decimal(sum(fen)) / 100)
+
+
+def owed_back(order) -> Decimal:
+    """What the customer paid on this order and must get back: what was paid, less what
+    went back already, less what the order still costs them (nothing once it is closed;
+    its total less the approved refunds otherwise), less what WeChat Pay is sending."""
+    paid = sum((Decimal(p.amount) for p in order.payments if p.amount > 0), ZERO)
+    if not paid:
+        return ZERO
+    paid_back = -sum((Decimal(p.amount) for p in order.payments if p.amount < 0), ZERO)
+    keeps = ZERO if order.state == State.CLOSED else max(
+        money(Decimal(order.total or 0)) - refunds.refunded_amount(order), ZERO)
+    return max(money(paid - paid_back - keeps - _on_its_way_online(order)), ZERO)
+
+
+def can_pay_back(order) -> bool:
+    return any(p.amount > 0 for p in order.payments) and owed_back(order) > 0
+
+
+# ---- the workflow's pay_back_by_hand (registered in payments/hooks.py) ------------------
+
+def pay_back_ok(ctx):
+    """Something is owed back, the amount (default: all of it) is not more, and the way
+    it went back is one of METHODS. Read under the order's lock, so two people recording
+    the same money at once record it once."""
+    owed = owed_back(ctx.order)
+    if owed <= 0:
+        raise ValidationError(_l("Nothing on this order is owed back to the customer."),
+                              "amount")
+    amount = parse_amount(ctx.data.get("amount") or owed, "amount")
+    if amount <= 0:
+        raise ValidationError(_l("Please enter a valid amount."), "amount")
+    if amount > owed:
+        raise ValidationError(_l("At most ¥%(amount)s is owed back on this order.",
+                                 amount=owed), "amount")
+    method = ctx.data.get("method") or Pay.BANK
+    if method not in METHODS:
+        raise ValidationError(_l("Choose how the money went back."), "method")
+    ctx.checked["payback"] = (amount, method)
+
+
+def record_payback_by_hand(ctx):
+    order = ctx.order
+    amount, method = ctx.checked["payback"]
+    note = clean(ctx.data["note"])
+    db.session.add(Payment(order=order, amount=-amount, method=method,
+                           note=note[:255] if note else None, recorded_by_id=ctx.actor.id))
+    db.session.flush()
+    ctx.remark = note
+    ctx.event_data["paid_back"] = str(amount)
+    ctx.event_data["payback_method"] = method
+    if order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(order):
+        order.payment_status = PaymentStatus.REFUNDED

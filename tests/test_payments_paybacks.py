@@ -1,0 +1,180 @@
+"""Money paid back by hand (退款登记): what an order owes its customer once a refund is
+approved or a paid order is closed, recorded by customer service once, never more than is
+owed, and shown on the account, the order page and the customer's history."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.members.models import Member
+from app.ordering import history, workflow
+from app.ordering.models import Order, Payment
+from app.ordering.states import Pay, PaymentStatus, State
+from app.payments import ledger, paybacks
+from app.payments.models import EntryKind, LedgerEntry
+from app.payments.wechat_pay.models import (
+    OnlineRefund,
+    PayAttempt,
+    RefundKind,
+    RefundState,
+)
+from app.platform.errors import ValidationError
+from app.platform.time import utcnow
+from tests.conftest import csrf_token, login
+from tests.order_factory import World
+
+
+@pytest.fixture
+def world(app, ctx, make):
+    return World(app, make)
+
+
+def _paid_and_refunded(world, refund="10.00"):
+    """A bank-transfer order received and paid in full, with a refund of `refund` approved."""
+    order = world.order("received", payment="bank")
+    customer, cs = world.user(world.customer), world.user(world.cs)
+    workflow.apply(order, "mark_paid", cs, note="工行到账")
+    workflow.apply(db.session.get(Order, order.id), "request_refund", customer, reason="破损",
+                   lines=[{"line_id": order.lines[0].id, "quantity": world.moq}])
+    workflow.apply(db.session.get(Order, order.id), "decide_refund", cs, approve="1",
+                   amount=refund)
+    return db.session.get(Order, order.id)
+
+
+def _rows(order_id):
+    return (db.session.scalar(select(func.count()).select_from(Payment)
+                              .where(Payment.order_id == order_id)),
+            db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                              .where(LedgerEntry.order_id == order_id)))
+
+
+def test_a_refund_of_a_transfer_paid_order_is_owed_back_until_recorded_once(world):
+    order = _paid_and_refunded(world)
+    cs = world.user(world.cs)
+    assert paybacks.owed_back(order) == Decimal("10.00")
+    assert ledger.balance(world.customer.id) == Decimal("-10.00")  # a credit, not theirs
+    assert "pay_back_by_hand" in workflow.allowed_actions(order, cs)
+    assert "pay_back_by_hand" not in workflow.allowed_actions(order, world.user(world.salesman))
+    before = _rows(order.id)
+    for data, field in (({"amount": "10.01"}, "amount"), ({"amount": "0"}, "amount"),
+                        ({"amount": "abc"}, "amount"), ({"method": "bitcoin"}, "method")):
+        with pytest.raises(ValidationError) as refused:
+            workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs,
+                           note="转账退回", **data)
+        assert refused.value.field == field
+        assert _rows(order.id) == before  # refused: nothing written
+    with pytest.raises(ValidationError):  # a note says where the money went
+        workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="")
+
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs,
+                   method=Pay.WECHAT_TRANSFER, note="微信转账退回 黄经理")
+    order = db.session.get(Order, order.id)
+    payback = [p for p in order.payments if p.amount < 0]
+    assert [(p.amount, p.method, p.recorded_by_id) for p in payback] == [
+        (Decimal("-10.00"), Pay.WECHAT_TRANSFER, world.cs.user_id)]
+    assert db.session.scalars(select(LedgerEntry.kind).where(
+        LedgerEntry.order_id == order.id).order_by(LedgerEntry.id)).all()[-1] == \
+        EntryKind.PAYBACK
+    assert ledger.balance(world.customer.id) == 0
+    assert paybacks.owed_back(order) == 0
+    assert order.payment_status == PaymentStatus.PAID  # most of it stays paid
+    assert "pay_back_by_hand" not in workflow.allowed_actions(order, cs)
+    with pytest.raises(ValidationError):  # the same money cannot go back twice
+        workflow.apply(order, "pay_back_by_hand", cs, note="again")
+    # The customer reads it in their words, with the amount and how.
+    entry = history.history(order, history.CUSTOMER)[-1]
+    assert entry.event.action == "pay_back_by_hand"
+    assert "10.00" in " ".join(entry.details)
+
+
+def test_a_closed_order_that_was_paid_owes_everything_back_in_parts(world):
+    order = world.order("confirmed", payment="bank")
+    cs = world.user(world.cs)
+    workflow.apply(order, "mark_paid", cs, note="预付到账")
+    workflow.apply(db.session.get(Order, order.id), "close", cs, reason="客户电话取消")
+    order = db.session.get(Order, order.id)
+    total = order.total
+    assert order.state == State.CLOSED and paybacks.owed_back(order) == total
+    assert ledger.balance(world.customer.id) == -total
+    half = (total / 2).quantize(Decimal("0.01"))
+    workflow.apply(order, "pay_back_by_hand", cs, amount=str(half), method=Pay.COD,
+                   note="现金退回 司机代交")
+    order = db.session.get(Order, order.id)
+    assert paybacks.owed_back(order) == total - half
+    assert order.payment_status == PaymentStatus.PAID
+    workflow.apply(order, "pay_back_by_hand", cs, note="工行转账退回")  # the rest, by default
+    order = db.session.get(Order, order.id)
+    assert paybacks.owed_back(order) == 0
+    assert order.payment_status == PaymentStatus.REFUNDED
+    assert ledger.balance(world.customer.id) == 0
+
+
+def test_nothing_is_owed_back_on_an_order_not_paid_or_still_owed(world):
+    cs = world.user(world.cs)
+    db.session.get(Member, world.customer.id).monthly_settlement = True
+    db.session.commit()
+    monthly = world.order("received", payment="monthly")  # unpaid: a refund lowers the debt
+    workflow.apply(monthly, "request_refund", world.user(world.customer), reason="破损",
+                   lines=[{"line_id": monthly.lines[0].id, "quantity": world.moq}])
+    workflow.apply(db.session.get(Order, monthly.id), "decide_refund", cs, approve="1",
+                   amount="10.00")
+    paid_open = world.order("confirmed", payment="bank")  # paid, goods on their way
+    workflow.apply(paid_open, "mark_paid", cs, note="到账")
+    for order_id in (monthly.id, paid_open.id):
+        order = db.session.get(Order, order_id)
+        assert paybacks.owed_back(order) == 0
+        assert "pay_back_by_hand" not in workflow.allowed_actions(order, cs)
+        with pytest.raises(ValidationError):
+            workflow.apply(order, "pay_back_by_hand", cs, amount="1.00", note="x")
+
+
+def test_what_wechat_pay_is_sending_back_is_not_owed_by_hand(world):
+    order = world.order("confirmed", payment="online")
+    cs = world.user(world.cs)
+    payment = Payment(order=order, amount=order.total, method=Pay.ONLINE, note="4200001")
+    db.session.add(payment)
+    db.session.flush()
+    attempt = PayAttempt(order_id=order.id, out_trade_no="P" + order.order_no, appid="wx1",
+                         channel="native", trade_type="NATIVE",
+                         amount_fen=int(order.total * 100), status="paid",
+                         transaction_id="4200001", payment_id=payment.id,
+                         expires_at=utcnow() + timedelta(hours=1))
+    db.session.add(attempt)
+    order.payment_status = PaymentStatus.PAID
+    db.session.commit()
+    workflow.apply(db.session.get(Order, order.id), "close", cs, reason="缺货")
+    order = db.session.get(Order, order.id)
+    sent = db.session.scalars(select(OnlineRefund).where(OnlineRefund.order_id == order.id)).all()
+    assert [r.kind for r in sent] == [RefundKind.ORDER_CLOSED]  # on its way through WeChat
+    assert paybacks.owed_back(order) == 0
+    sent[0].status = RefundState.ABNORMAL  # WeChat could not pay it: a person must
+    db.session.commit()
+    assert paybacks.owed_back(db.session.get(Order, order.id)) == order.total
+
+
+def test_customer_service_records_a_payback_from_the_order_page(app, world):
+    order = _paid_and_refunded(world, refund="12.50")
+    order_id = order.id
+    db.session.commit()
+    client = app.test_client()
+    assert login(client, world.cs.mobile).status_code == 302
+    page = client.get(f"/admin/orders/show/{order_id}").get_data(as_text=True)
+    assert f"/admin/orders/pay-back/{order_id}" in page and 'value="12.50"' in page
+    token = csrf_token(client, f"/admin/orders/show/{order_id}")
+    resp = client.post(f"/admin/orders/pay-back/{order_id}", data={
+        "csrf_token": token, "amount": "99", "method": Pay.BANK, "note": "转账"})
+    assert resp.status_code == 302
+    assert _rows(order_id)[0] == 1  # refused with a message: only the payment
+    shown = client.get(f"/admin/orders/show/{order_id}").get_data(as_text=True)
+    assert "12.50" in shown and "/admin/orders/pay-back/" in shown
+    resp = client.post(f"/admin/orders/pay-back/{order_id}", data={
+        "csrf_token": token, "amount": "12.50", "method": Pay.BANK, "note": "工行转账 尾号 0231"},
+        follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "/admin/orders/pay-back/" not in page
+    assert "工行转账 尾号 0231" in page
+    db.session.expire_all()
+    assert paybacks.owed_back(db.session.get(Order, order_id)) == 0
