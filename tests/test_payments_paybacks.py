@@ -131,28 +131,102 @@ def test_nothing_is_owed_back_on_an_order_not_paid_or_still_owed(world):
             workflow.apply(order, "pay_back_by_hand", cs, amount="1.00", note="x")
 
 
-def test_what_wechat_pay_is_sending_back_is_not_owed_by_hand(world):
-    order = world.order("confirmed", payment="online")
-    cs = world.user(world.cs)
+def _paid_online(world, state="confirmed"):
+    """An order of the customer paid in full with WeChat Pay (its attempt and Payment as
+    settlement records them)."""
+    order = world.order(state, payment="online")
     payment = Payment(order=order, amount=order.total, method=Pay.ONLINE, note="4200001")
     db.session.add(payment)
     db.session.flush()
-    attempt = PayAttempt(order_id=order.id, out_trade_no="P" + order.order_no, appid="wx1",
-                         channel="native", trade_type="NATIVE",
-                         amount_fen=int(order.total * 100), status="paid",
-                         transaction_id="4200001", payment_id=payment.id,
-                         expires_at=utcnow() + timedelta(hours=1))
-    db.session.add(attempt)
+    db.session.add(PayAttempt(order_id=order.id, out_trade_no="P" + order.order_no,
+                              appid="wx1", channel="native", trade_type="NATIVE",
+                              amount_fen=int(order.total * 100), status="paid",
+                              transaction_id="42" + order.order_no, payment_id=payment.id,
+                              expires_at=utcnow() + timedelta(hours=1)))
     order.payment_status = PaymentStatus.PAID
     db.session.commit()
-    workflow.apply(db.session.get(Order, order.id), "close", cs, reason="缺货")
+    return db.session.get(Order, order.id)
+
+
+def _online_refunds(order_id):
+    return db.session.scalars(select(OnlineRefund).where(OnlineRefund.order_id == order_id)
+                              .order_by(OnlineRefund.id)).all()
+
+
+def test_what_wechat_pay_is_sending_back_is_not_owed_by_hand(world):
+    order = _paid_online(world)
+    cs = world.user(world.cs)
+    workflow.apply(order, "close", cs, reason="缺货")
     order = db.session.get(Order, order.id)
-    sent = db.session.scalars(select(OnlineRefund).where(OnlineRefund.order_id == order.id)).all()
+    sent = _online_refunds(order.id)
     assert [r.kind for r in sent] == [RefundKind.ORDER_CLOSED]  # on its way through WeChat
     assert paybacks.owed_back(order) == 0
     sent[0].status = RefundState.ABNORMAL  # WeChat could not pay it: a person must
     db.session.commit()
     assert paybacks.owed_back(db.session.get(Order, order.id)) == order.total
+
+
+def test_money_paid_back_by_hand_is_never_sent_again_through_wechat_pay(world):
+    """WeChat refused the closed order's refund; customer service paid it back by bank.
+    The order is opened again (it owes its total again, so it is unpaid) and closed again,
+    and a refund is approved on it: WeChat Pay sends nothing more."""
+    order = _paid_online(world)
+    cs = world.user(world.cs)
+    workflow.apply(order, "close", cs, reason="缺货")
+    _online_refunds(order.id)[0].status = RefundState.FAILED
+    db.session.commit()
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="工行退回")
+    order = db.session.get(Order, order.id)
+    assert order.payment_status == PaymentStatus.REFUNDED
+    workflow.apply(order, "override", cs, target=State.RECEIVED, remark="客户又收下了")
+    order = db.session.get(Order, order.id)
+    assert order.payment_status == PaymentStatus.UNPAID  # it owes its total again
+    assert ledger.balance(world.customer.id) == order.total
+    assert "mark_paid" in workflow.allowed_actions(order, cs)
+    workflow.apply(order, "request_refund", world.user(world.customer), reason="破损",
+                   lines=[{"line_id": order.lines[0].id, "quantity": world.moq}])
+    workflow.apply(db.session.get(Order, order.id), "decide_refund", cs, approve="1",
+                   amount="10.00")
+    assert len(_online_refunds(order.id)) == 1  # the approved refund lowers the debt only
+    order = db.session.get(Order, order.id)
+    assert ledger.balance(world.customer.id) == order.total - Decimal("10.00")
+    workflow.apply(order, "override", cs, target=State.CLOSED, remark="作废")
+    assert len(_online_refunds(order.id)) == 1  # nothing was paid that is not back
+    assert paybacks.owed_back(db.session.get(Order, order.id)) == 0
+
+
+def test_a_second_close_sends_back_only_what_is_still_owed(world):
+    order = _paid_online(world)
+    cs = world.user(world.cs)
+    workflow.apply(order, "close", cs, reason="缺货")
+    first = _online_refunds(order.id)[0]
+    first.status = RefundState.CLOSED  # not refunded: may be sent again
+    db.session.commit()
+    half = (order.total / 2).quantize(Decimal("0.01"))
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs,
+                   amount=str(half), note="现金退回一半")
+    workflow.apply(db.session.get(Order, order.id), "override", cs, target=State.DELIVERING,
+                   remark="重新配送")
+    workflow.apply(db.session.get(Order, order.id), "override", cs, target=State.CLOSED,
+                   remark="还是取消")
+    again = _online_refunds(order.id)[1:]
+    assert [(r.kind, r.amount_fen) for r in again] == [
+        (RefundKind.ORDER_CLOSED, int((order.total - half) * 100))]
+
+
+def test_marking_paid_takes_what_is_still_due_by_default(world):
+    db.session.get(Member, world.customer.id).monthly_settlement = True
+    db.session.commit()
+    order = world.order("received", payment="monthly")
+    cs = world.user(world.cs)
+    workflow.apply(order, "request_refund", world.user(world.customer), reason="破损",
+                   lines=[{"line_id": order.lines[0].id, "quantity": world.moq}])
+    workflow.apply(db.session.get(Order, order.id), "decide_refund", cs, approve="1",
+                   amount="10.00")
+    workflow.apply(db.session.get(Order, order.id), "mark_paid", cs, note="月结到账")
+    order = db.session.get(Order, order.id)
+    assert [p.amount for p in order.payments] == [order.total - Decimal("10.00")]
+    assert paybacks.owed_back(order) == 0 and ledger.balance(world.customer.id) == 0
 
 
 def test_customer_service_records_a_payback_from_the_order_page(app, world):

@@ -122,7 +122,10 @@ def unpaid(ctx):
         raise ValidationError(_l("This order is closed."), "state")
     if ctx.order.payment_status != PaymentStatus.UNPAID:
         raise ValidationError(_l("This order is already paid."), "payment")
-    ctx.checked["amount"] = parse_amount(ctx.data.get("amount") or ctx.order.total, "amount")
+    # By default what is still due: a part paid already (a voucher) or a refund approved
+    # before payment is not paid twice.
+    ctx.checked["amount"] = parse_amount(ctx.data.get("amount") or refunds.still_due(ctx.order),
+                                         "amount")
 
 
 def has_lines(ctx):

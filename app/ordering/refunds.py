@@ -33,6 +33,14 @@ def refundable_amount(order) -> Decimal:
     return max(money(Decimal(order.total or 0)) - refunded_amount(order), Decimal("0.00"))
 
 
+def still_due(order) -> Decimal:
+    """What the customer still has to pay: the total less the approved refunds and less
+    what was paid (net of money paid back)."""
+    paid = sum((Decimal(p.amount) for p in order.payments), Decimal("0"))
+    return max(money(Decimal(order.total or 0)) - refunded_amount(order) - paid,
+               Decimal("0.00"))
+
+
 def all_paid_back(order) -> bool:
     """Whether every yuan paid on the order went back (its payments, less the negative
     ones that are money paid back, add up to nothing)."""

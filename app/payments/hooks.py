@@ -44,7 +44,8 @@ EFFECTS.update({"post_ledger": post_ledger, "credit_after_edit": credit_after_ed
                 "add_voucher": vouchers.add_voucher,
                 "confirm_voucher": vouchers.confirm_voucher,
                 "reject_voucher": vouchers.reject_voucher,
-                "record_payback_by_hand": paybacks.record_payback_by_hand})
+                "record_payback_by_hand": paybacks.record_payback_by_hand,
+                "reopened_payment_status": paybacks.reopened_payment_status})
 workflow.POSSIBLE.update({"submit_voucher": vouchers.can_upload,
                           "confirm_voucher": vouchers.has_pending,
                           "reject_voucher": vouchers.has_pending,

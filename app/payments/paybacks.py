@@ -39,21 +39,35 @@ def _on_its_way_online(order) -> Decimal:
     return money(Decimal(sum(fen)) / 100)
 
 
-def owed_back(order) -> Decimal:
+def owed_back(order, approving: Decimal = ZERO) -> Decimal:
     """What the customer paid on this order and must get back: what was paid, less what
     went back already, less what the order still costs them (nothing once it is closed;
-    its total less the approved refunds otherwise), less what WeChat Pay is sending."""
+    its total less the approved refunds otherwise, and less `approving`, a refund being
+    approved now), less what WeChat Pay is sending. Every way money goes back (by hand,
+    WeChat Pay's refunds of an approved refund or of a closed order) is capped by it, so
+    no yuan goes back twice."""
     paid = sum((Decimal(p.amount) for p in order.payments if p.amount > 0), ZERO)
     if not paid:
         return ZERO
     paid_back = -sum((Decimal(p.amount) for p in order.payments if p.amount < 0), ZERO)
     keeps = ZERO if order.state == State.CLOSED else max(
-        money(Decimal(order.total or 0)) - refunds.refunded_amount(order), ZERO)
+        money(Decimal(order.total or 0)) - refunds.refunded_amount(order) - approving, ZERO)
     return max(money(paid - paid_back - keeps - _on_its_way_online(order)), ZERO)
 
 
 def can_pay_back(order) -> bool:
     return any(p.amount > 0 for p in order.payments) and owed_back(order) > 0
+
+
+def reopened_payment_status(ctx):
+    """After customer service's override: an order paid back in full and then opened again
+    owes its total again, so it is unpaid (it may be marked paid, or paid, once more)."""
+    order = ctx.order
+    if order.payment_status != PaymentStatus.REFUNDED or order.state == State.CLOSED:
+        return
+    net = sum((Decimal(p.amount) for p in order.payments), ZERO)
+    if net < money(Decimal(order.total or 0)) - refunds.refunded_amount(order):
+        order.payment_status = PaymentStatus.UNPAID
 
 
 # ---- the workflow's pay_back_by_hand (registered in payments/hooks.py) ------------------

@@ -17,6 +17,7 @@ from app.ordering.effects import EFFECTS
 from app.ordering.guards import GUARDS
 from app.ordering.models import Payment
 from app.ordering.states import Pay, PaymentStatus, RefundStatus, State
+from app.payments import paybacks
 from app.payments.wechat_pay import gateway, rules
 from app.payments.wechat_pay.models import (
     AttemptStatus,
@@ -139,7 +140,10 @@ def online_refund_ok(ctx):
             _l("The refund cannot be more than %(amount)s: what was paid with WeChat Pay "
                "less what went back through it already.",
                amount=f"¥{gateway.from_fen(available)}"), "amount")
-    ctx.checked["online_refund"] = rules.refund_plan(attempts, min(fen, available))
+    # Never more than the order owes back once this refund is approved: money paid back
+    # by hand (payments/paybacks.py) is not sent again.
+    owed = gateway.to_fen(paybacks.owed_back(ctx.order, approving=ctx.checked["refund_amount"]))
+    ctx.checked["online_refund"] = rules.refund_plan(attempts, min(fen, available, owed))
 
 
 def start_online_refund(ctx):
@@ -204,8 +208,9 @@ def close_wechat_prepay(ctx):
         attempt.status = AttemptStatus.CLOSING
         enqueue(CLOSE_ATTEMPT, attempt.id)
     back = 0
+    owed = gateway.to_fen(paybacks.owed_back(ctx.order))  # less what went back by hand
     for attempt in paid_attempts(ctx.order):
-        fen = rules.refundable_fen(attempt)
+        fen = min(rules.refundable_fen(attempt), owed - back)
         if fen <= 0:
             continue
         closed_before = sum(1 for r in attempt.refunds if r.kind == RefundKind.ORDER_CLOSED)

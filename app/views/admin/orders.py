@@ -215,6 +215,7 @@ class OrderListView(PifaModelView):
             payment_labels=PAYMENT_LABELS, payment_status_labels=PAYMENT_STATUS_LABELS,
             delivery_labels=DELIVERY_LABELS, ship_method_labels=SHIP_METHOD_LABELS,
             owed_back=paybacks.owed_back(order) if "pay_back_by_hand" in allowed else None,
+            still_due=refunds.still_due(order) if "mark_paid" in allowed else None,
             payback_methods=PAYBACK_METHOD_LABELS,
             can_print=sm.has_access("can_delivery_note", "OrderListView"),
             can_review=sm.has_access("can_review", "MemberView"))

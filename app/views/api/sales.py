@@ -107,7 +107,10 @@ class SalesLineSchema(OrderLineSchema):
 
 class PaymentSchema(Schema):
     at = fields.DateTime(required=True, attribute="created_at")
-    amount = money(required=True)
+    amount = money(required=True, metadata={
+        "description": "negative: money paid back to the customer"})
+    method = fields.String(required=True, metadata={
+        "description": "how it was paid, or paid back (a payment method; cod: cash)"})
     note = fields.String(allow_none=True)
 
 
@@ -188,7 +191,7 @@ class SalesActionSchema(Schema):
     note = text(255, metadata={"description": "ship (company and tracking number), "
                                               "mark_paid"})
     amount = fields.Decimal(validate=validate.Range(0, 99_999_999), metadata={
-        "description": "mark_paid (the total if absent), decide_refund", "minimum": 0,
+        "description": "mark_paid (what is still due if absent), decide_refund", "minimum": 0,
         "maximum": 99_999_999})
     approve = fields.Boolean(metadata={"description": "decide_refund"})
     restock = fields.Boolean(metadata={"description": "decide_refund: goods back in stock"})

@@ -61,6 +61,7 @@ def _order_page(order, status=200, failed=None):
         options=options.options_for(order.member) if "edit" in actions else {},
         gift_q=gift_q, gifts=gifts, refund=refund,
         refund_suggestion=refunds.suggested_amount(order, refund) if refund else None,
+        still_due=refunds.still_due(order) if "mark_paid" in actions else None,
         map_url=maps.address_link(address) if address else None,
         vouchers=order_vouchers, used_elsewhere=vouchers.used_elsewhere(order_vouchers)), status
 
