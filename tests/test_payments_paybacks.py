@@ -15,6 +15,7 @@ from app.ordering.models import Order, Payment
 from app.ordering.states import Pay, PaymentStatus, State
 from app.payments import ledger, paybacks
 from app.payments.models import EntryKind, LedgerEntry
+from app.payments.wechat_pay import refunds as online_refunds
 from app.payments.wechat_pay.models import (
     OnlineRefund,
     PayAttempt,
@@ -252,3 +253,93 @@ def test_customer_service_records_a_payback_from_the_order_page(app, world):
     assert "工行转账 尾号 0231" in page
     db.session.expire_all()
     assert paybacks.owed_back(db.session.get(Order, order_id)) == 0
+
+
+# ---- 财务 → 微信支付退款: refunds WeChat did not pay back, settled another way ------------
+
+def test_recording_the_payback_settles_the_refunds_wechat_did_not_pay(world):
+    order = _paid_online(world)
+    cs = world.user(world.cs)
+    workflow.apply(order, "close", cs, reason="缺货")
+    row = _online_refunds(order.id)[0]
+    row.status = RefundState.ABNORMAL
+    db.session.commit()
+    assert [r.id for r in online_refunds.for_finance(cs, needing_a_person=True)] == [row.id]
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, amount="1.00",
+                   note="先退一元")
+    assert db.session.get(OnlineRefund, row.id).status == RefundState.ABNORMAL  # still owed
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="工行退回余款")
+    row = db.session.get(OnlineRefund, row.id)
+    assert (row.status, row.handled_by_id, row.handled_note) == \
+        (RefundState.SETTLED, world.cs.user_id, "工行退回余款")
+    assert online_refunds.for_finance(cs, needing_a_person=True) == []
+
+
+def _automatic_refund_not_paid(world):
+    """A second payment of an order paid already, whose automatic refund WeChat refused."""
+    order = _paid_online(world)
+    attempt = PayAttempt(order_id=order.id, out_trade_no="Q" + order.order_no, appid="wx1",
+                         channel="native", trade_type="NATIVE",
+                         amount_fen=int(order.total * 100), status="paid",
+                         transaction_id="43" + order.order_no,
+                         expires_at=utcnow() + timedelta(hours=1))
+    db.session.add(attempt)
+    db.session.flush()
+    row = OnlineRefund(kind=RefundKind.AUTOMATIC, order_id=order.id, attempt_id=attempt.id,
+                       amount_fen=attempt.amount_fen, out_refund_no=attempt.out_trade_no + "-A",
+                       status=RefundState.FAILED, reason="already_paid")
+    db.session.add(row)
+    db.session.commit()
+    return order, row.id
+
+
+def test_customer_service_settles_an_automatic_refund_another_way(app, world):
+    order, row_id = _automatic_refund_not_paid(world)
+    closed = _paid_online(world)
+    workflow.apply(closed, "close", world.user(world.cs), reason="缺货")
+    on_the_order = _online_refunds(closed.id)[0]
+    on_the_order.status = RefundState.FAILED
+    db.session.commit()
+    on_the_order_id = on_the_order.id
+    client = app.test_client()
+    assert login(client, world.cs.mobile).status_code == 302
+    page = client.get("/admin/wechat-pay/").get_data(as_text=True)
+    assert f'data-settle="{row_id}"' in page  # not the order's money: settled here
+    assert f'data-settle="{on_the_order_id}"' not in page  # the order's: on the order page
+    assert f"/admin/orders/show/{closed.id}#pay-back" in page
+    token = csrf_token(client, "/admin/wechat-pay/")
+    for refund_id, note in ((row_id, ""), (on_the_order_id, "转账")):
+        resp = client.post(f"/admin/wechat-pay/settle/{refund_id}",
+                           data={"csrf_token": token, "note": note})
+        assert resp.status_code == 302  # refused with a message
+    db.session.expire_all()
+    assert db.session.get(OnlineRefund, row_id).status == RefundState.FAILED
+    assert db.session.get(OnlineRefund, on_the_order_id).status == RefundState.FAILED
+    assert client.post("/admin/wechat-pay/settle/999999", data={
+        "csrf_token": token, "note": "x"}).status_code == 404
+    resp = client.post(f"/admin/wechat-pay/settle/{row_id}", data={
+        "csrf_token": token, "note": "微信转账退回 付款人"}, follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and f'data-settle="{row_id}"' not in page
+    assert "微信转账退回 付款人" in page  # in the automatic refunds, with how
+    db.session.expire_all()
+    row = db.session.get(OnlineRefund, row_id)
+    assert (row.status, row.handled_by_id) == (RefundState.SETTLED, world.cs.user_id)
+    again = client.post(f"/admin/wechat-pay/settle/{row_id}", data={
+        "csrf_token": token, "note": "again"}, follow_redirects=True)
+    assert "这笔退款无需处理" in again.get_data(as_text=True)
+    assert db.session.get(OnlineRefund, row_id).handled_note == "微信转账退回 付款人"
+
+
+@pytest.mark.parametrize("who", ["salesman", "driver", "customer"])
+def test_only_customer_service_settles_a_refund(app, world, who):
+    _order, row_id = _automatic_refund_not_paid(world)
+    ref = {"salesman": world.salesman, "driver": world.driver, "customer": world.customer}[who]
+    client = app.test_client()
+    assert login(client, ref.mobile).status_code == 302
+    token = csrf_token(client, "/me") if who == "customer" else csrf_token(client, "/")
+    resp = client.post(f"/admin/wechat-pay/settle/{row_id}", data={
+        "csrf_token": token, "note": "x"})
+    assert resp.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(OnlineRefund, row_id).status == RefundState.FAILED

@@ -19,6 +19,7 @@ from app.ordering import refunds
 from app.ordering.guards import clean, parse_amount
 from app.ordering.models import Payment
 from app.ordering.states import PAYBACK_METHOD_LABELS, Pay, PaymentStatus, State
+from app.payments.wechat_pay import refunds as online_refunds
 from app.payments.wechat_pay.models import OnlineRefund, RefundKind, RefundState
 from app.platform.errors import ValidationError
 
@@ -104,3 +105,5 @@ def record_payback_by_hand(ctx):
     ctx.event_data["payback_method"] = method
     if order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(order):
         order.payment_status = PaymentStatus.REFUNDED
+    if owed_back(order) <= 0:  # they leave 财务 → 微信支付退款's list needing a person
+        online_refunds.settle_when_nothing_owed(order, ctx.actor, note)

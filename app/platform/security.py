@@ -59,7 +59,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         *_view("VoucherView", "can_list", "can_decide"),
         *_view("CashView", "can_list", "can_show", "can_hand_in", "can_explain"),
         *_view("StatementView", "can_list", "can_issue"),
-        *_view("WeChatPayRefundView", "can_list"),
+        *_view("WeChatPayRefundView", "can_list", "can_settle"),
         *_menus("Business", "Regions", "Staff", "Members", "Member list", "Pending approval",
                 "Hand over customers", "Orders", "Order list", "Finance", "Receivables",
                 "Vouchers to confirm", "Drivers' cash", "Statements", "WeChat Pay refunds",

@@ -536,3 +536,75 @@ def test_customer_service_records_money_paid_back_by_hand(live_app, new_page, sh
     page = _phone(new_page, CUSTOMER, lang, f"/orders/{number}")
     expect(page.locator("body")).to_contain_text(text["customer"])
     _looks_right(page, shot, f"money-15-payback-customer-{lang}")
+
+
+SETTLE_TEXT = {
+    "zh": {"button": "已线下退款", "done": "已登记：款项已通过其他方式退还付款人。",
+           "empty": "通过微信支付的退款都已退回或正在退回。"},
+    "en": {"button": "Settled another way",
+           "done": "Recorded: the money went back to the payer another way.",
+           "empty": "Every refund through WeChat Pay went through or is still on its way."},
+}
+
+
+def _refund_wechat_refused(live_app, mobile):
+    """An order of `mobile` paid by transfer, then paid again with WeChat Pay: the second
+    payment's automatic refund was refused by WeChat (it needs a person)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.ordering import workflow
+    from app.ordering.models import Order
+    from app.payments.wechat_pay.models import OnlineRefund, PayAttempt
+    from app.platform import accounts
+    from app.platform.time import utcnow
+
+    number, total = _order(live_app, mobile, "bank")
+    with live_app.app_context():
+        order = db.session.scalar(select(Order).where(Order.order_no == number))
+        workflow.apply(order, "mark_paid", accounts.find_account("13800000002"), note="工行到账")
+        suffix = uuid.uuid4().hex[:8]
+        attempt = PayAttempt(order_id=order.id, out_trade_no=f"{number}{suffix}"[:32],
+                             appid=MINI, channel="miniprogram", trade_type="JSAPI",
+                             amount_fen=int(total * 100), status="paid",
+                             transaction_id=f"4200{suffix}",
+                             expires_at=utcnow() + timedelta(hours=2))
+        db.session.add(attempt)
+        db.session.flush()
+        row = OnlineRefund(kind="automatic", reason="already_paid", order_id=order.id,
+                           attempt_id=attempt.id, amount_fen=attempt.amount_fen,
+                           out_refund_no=attempt.out_trade_no + "-A", status="failed",
+                           error="USER_ACCOUNT_ABNORMAL 退款请求失败")
+        db.session.add(row)
+        db.session.commit()
+        row_id = row.id
+        db.session.remove()
+    return row_id
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_customer_service_settles_a_refund_wechat_refused_on_a_phone(live_app, new_page, shot,
+                                                                   monkeypatch, lang):
+    monkeypatch.setitem(live_app.config, "LIMIT_SIGN_IN_PER_ACCOUNT", "1000 per 15 minutes")
+    text = SETTLE_TEXT[lang]
+    row_id = _refund_wechat_refused(live_app, CUSTOMER)
+    staff = new_page()
+    staff.goto(f"/auth/lang/{lang}?next=/auth/login")
+    sign_in(staff, "13800000002")
+    staff.goto("/admin/wechat-pay/")
+    form = staff.locator(f"[data-settle='{row_id}']")
+    expect(form.locator("button")).to_contain_text(text["button"])
+    assert_fits_phone(staff)
+    form.scroll_into_view_if_needed()
+    shot(staff, f"money-16-wechat-refund-to-settle-phone-{lang}")
+    form.locator("[name=note]").fill("微信转账退回 付款人")
+    staff.once("dialog", lambda dialog: dialog.accept())
+    form.locator("button").click()
+    expect(staff.locator(".alert-success")).to_contain_text(text["done"])
+    expect(staff.locator(f"[data-settle='{row_id}']")).to_have_count(0)
+    expect(staff.locator(f"[data-online-refund='{row_id}'] [data-handled]")).to_contain_text(
+        "微信转账退回 付款人")
+    assert_fits_phone(staff)
+    shot(staff, f"money-17-wechat-refund-settled-phone-{lang}")

@@ -19,6 +19,7 @@ from app.ordering.models import Payment
 from app.ordering.states import Pay, PaymentStatus, RefundStatus, State
 from app.payments import paybacks
 from app.payments.wechat_pay import gateway, rules
+from app.payments.wechat_pay import refunds as online_refunds
 from app.payments.wechat_pay.models import (
     AttemptStatus,
     AutoReason,
@@ -191,6 +192,8 @@ def record_payback(ctx):
     ctx.event_data["paid_back"] = str(amount)
     if ctx.order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(ctx.order):
         ctx.order.payment_status = PaymentStatus.REFUNDED
+    if paybacks.owed_back(ctx.order) <= 0:  # an earlier refund WeChat could not pay is done
+        online_refunds.settle_when_nothing_owed(ctx.order, None, row.out_refund_no)
 
 
 # ---- close / cancel -------------------------------------------------------------------

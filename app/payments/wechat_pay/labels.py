@@ -11,6 +11,7 @@ REFUND_STATE_LABELS = {
     RefundState.CLOSED: _l("Closed by WeChat, not refunded"),
     RefundState.ABNORMAL: _l("WeChat could not pay it back"),
     RefundState.FAILED: _l("Refused by WeChat"),
+    RefundState.SETTLED: _l("Settled another way"),
 }
 AUTO_REASON_LABELS = {
     AutoReason.ORDER_CLOSED: _l("Paid after the order was closed"),

@@ -130,7 +130,8 @@ class RefundState:
     CLOSED = "closed"  # WeChat closed it: not refunded
     ABNORMAL = "abnormal"  # WeChat could not pay it back (e.g. the card was cancelled)
     FAILED = "failed"  # WeChat refused the request: a person has to look
-    ALL = (PENDING, PROCESSING, SUCCESS, CLOSED, ABNORMAL, FAILED)
+    SETTLED = "settled"  # a person gave the money back another way (handled_*)
+    ALL = (PENDING, PROCESSING, SUCCESS, CLOSED, ABNORMAL, FAILED, SETTLED)
     OPEN = (PENDING, PROCESSING)  # what the periodic task still looks at
     NEEDS_A_PERSON = (CLOSED, ABNORMAL, FAILED)
     NOT_REFUNDED = (CLOSED, FAILED)  # the money stayed with us: may be refunded again
@@ -173,6 +174,10 @@ class OnlineRefund(Model):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)  # WeChat accepted it
     settled_at = Column(DateTime)  # WeChat's final status arrived
+    # When WeChat did not pay it back: who settled it another way, when, and how.
+    handled_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    handled_at = Column(DateTime)
+    handled_note = Column(String(255))
     checked_at = Column(DateTime)
 
     order = relationship("Order")

@@ -8,16 +8,20 @@ Once accepted it is never sent again, only asked about, until WeChat's final sta
 
 import logging
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.ordering import scope, workflow
+from app.ordering.guards import clean
 from app.ordering.models import Order
 from app.payments.wechat_pay import gateway, rules
 from app.payments.wechat_pay.models import OnlineRefund, RefundKind, RefundState
-from app.platform.errors import DomainError
+from app.platform import ids
+from app.platform.errors import DomainError, NotFound, ValidationError
 from app.platform.time import utcnow
+from app.platform.transactions import atomic
 
 log = logging.getLogger(__name__)
 PAID_BACK = "refund_paid_back"  # the workflow table's action
@@ -157,3 +161,44 @@ def for_finance(user, needing_a_person: bool, limit: int = 100) -> list[OnlineRe
         query.options(selectinload(OnlineRefund.order).selectinload(Order.member),
                       selectinload(OnlineRefund.attempt))
         .order_by(OnlineRefund.id.desc()).limit(limit)))
+
+
+@atomic
+def settle_by_hand(user, online_refund_id, note) -> OnlineRefund:
+    """Customer service gave back another way (a transfer, cash) money WeChat did not pay
+    back: the refund leaves the list of those needing a person, with who, when and how.
+    Only for money that was not the order's (an automatic refund): the order's own is
+    recorded on the order page (payments/paybacks.py), which settles its refunds too, so
+    the account shows it."""
+    row = db.session.get(OnlineRefund, ids.parse_id(online_refund_id), with_for_update=True,
+                         populate_existing=True)
+    if row is None or not scope.can_see(user, row.order):
+        raise NotFound(_l("The page you asked for does not exist."))
+    if row.status not in RefundState.NEEDS_A_PERSON:
+        raise ValidationError(_l("This refund does not need anyone: it went through, is on "
+                                 "its way or was settled already."), "status")
+    if row.kind in RefundKind.ON_THE_ORDER:
+        raise ValidationError(_l("This money was paid on the order: record the payback on "
+                                 "the order page, so the customer's account shows it."), "kind")
+    text = clean(note)
+    if not text:
+        raise ValidationError(_l("Say how the money went back, e.g. the transfer's reference."),
+                              "note")
+    mark_settled(row, user, text)
+    db.session.commit()
+    return row
+
+
+def mark_settled(row: OnlineRefund, user, note: str) -> None:
+    row.status = RefundState.SETTLED
+    row.handled_by_id = getattr(user, "id", None)  # None: the system
+    row.handled_at, row.handled_note = utcnow(), (note or "")[:255] or None
+
+
+def settle_when_nothing_owed(order, user, note: str | None) -> None:
+    """Once an order owes its customer nothing (paybacks.owed_back), its online refunds
+    that WeChat did not pay back are settled: the money went back another way."""
+    for row in db.session.scalars(select(OnlineRefund).where(
+            OnlineRefund.order_id == order.id, OnlineRefund.kind.in_(RefundKind.ON_THE_ORDER),
+            OnlineRefund.status.in_(RefundState.NEEDS_A_PERSON))):
+        mark_settled(row, user, note)
