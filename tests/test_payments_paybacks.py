@@ -343,3 +343,72 @@ def test_only_customer_service_settles_a_refund(app, world, who):
     assert resp.status_code == 403
     db.session.expire_all()
     assert db.session.get(OnlineRefund, row_id).status == RefundState.FAILED
+
+
+def test_a_late_wechat_success_never_records_money_settled_another_way(world):
+    order = _paid_online(world)
+    cs = world.user(world.cs)
+    workflow.apply(order, "close", cs, reason="缺货")
+    row = _online_refunds(order.id)[0]
+    row.status = RefundState.ABNORMAL
+    db.session.commit()
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="工行退回")
+    row = db.session.get(OnlineRefund, row.id)
+    assert row.status == RefundState.SETTLED
+    online_refunds.take_answer(row, {"out_refund_no": row.out_refund_no, "status": "SUCCESS",
+                                     "amount": {"refund": row.amount_fen}})
+    db.session.commit()
+    assert row.status == RefundState.SETTLED and "paid twice" in row.error
+    assert online_refunds.record_paid_back(row.id) is False
+    order = db.session.get(Order, order.id)
+    assert sorted(p.amount for p in order.payments) == [-order.total, order.total]
+    assert ledger.balance(world.customer.id) == 0
+
+
+def test_an_order_opened_again_owes_again_whatever_went_back_when(world):
+    cs = world.user(world.cs)
+    # WeChat pays the closed order's refund only after the order was opened again.
+    order = _paid_online(world)
+    workflow.apply(order, "close", cs, reason="缺货")
+    workflow.apply(db.session.get(Order, order.id), "override", cs, target=State.DELIVERING,
+                   remark="客户又要了")
+    assert db.session.get(Order, order.id).payment_status == PaymentStatus.PAID
+    row = _online_refunds(order.id)[0]
+    row.status = RefundState.SUCCESS
+    db.session.commit()
+    assert online_refunds.record_paid_back(row.id) is True
+    order = db.session.get(Order, order.id)
+    assert order.payment_status == PaymentStatus.UNPAID  # the money left: it owes again
+    assert "mark_paid" in workflow.allowed_actions(order, cs)
+    # Paid back by half by hand, then opened again: unpaid, and the half is what is due.
+    order = world.order("confirmed", payment="bank")
+    workflow.apply(order, "mark_paid", cs, note="到账")
+    workflow.apply(db.session.get(Order, order.id), "close", cs, reason="取消")
+    half = (order.total / 2).quantize(Decimal("0.01"))
+    workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, amount=str(half),
+                   note="退一半")
+    workflow.apply(db.session.get(Order, order.id), "override", cs, target=State.DELIVERING,
+                   remark="恢复配送")
+    order = db.session.get(Order, order.id)
+    assert order.payment_status == PaymentStatus.UNPAID
+    workflow.apply(order, "mark_paid", cs, note="补款")
+    order = db.session.get(Order, order.id)
+    assert order.payment_status == PaymentStatus.PAID
+    assert sum(p.amount for p in order.payments) == order.total
+
+
+def test_marking_paid_refuses_nothing_due_and_a_zero_amount(world):
+    db.session.get(Member, world.customer.id).monthly_settlement = True
+    db.session.commit()
+    order = world.order("received", payment="monthly")
+    cs = world.user(world.cs)
+    workflow.apply(order, "request_refund", world.user(world.customer), reason="退货",
+                   lines=[{"line_id": line.id, "quantity": line.quantity}
+                          for line in order.lines])
+    workflow.apply(db.session.get(Order, order.id), "decide_refund", cs, approve="1",
+                   amount=str(order.total))
+    for data in ({}, {"amount": "0"}):  # nothing is due; not a valid amount
+        with pytest.raises(ValidationError) as refused:
+            workflow.apply(db.session.get(Order, order.id), "mark_paid", cs, note="x", **data)
+        assert refused.value.field == "amount"
+    assert db.session.get(Order, order.id).payments == []

@@ -115,6 +115,7 @@ def override_ok(ctx):
                                  "delivery or received."), "target")
     if target == ctx.order.state:
         raise ValidationError(_l("The order already has this status."), "target")
+    ctx.checked["from_state"] = ctx.order.state  # an order opened again may owe again
 
 
 def unpaid(ctx):
@@ -124,8 +125,12 @@ def unpaid(ctx):
         raise ValidationError(_l("This order is already paid."), "payment")
     # By default what is still due: a part paid already (a voucher) or a refund approved
     # before payment is not paid twice.
-    ctx.checked["amount"] = parse_amount(ctx.data.get("amount") or refunds.still_due(ctx.order),
-                                         "amount")
+    given = ctx.data.get("amount")
+    amount = parse_amount(given or refunds.still_due(ctx.order), "amount")
+    if amount <= 0:
+        raise ValidationError(_l("Please enter a valid amount.") if given
+                              else _l("Nothing is due on this order."), "amount")
+    ctx.checked["amount"] = amount
 
 
 def has_lines(ctx):

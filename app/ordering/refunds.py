@@ -41,13 +41,6 @@ def still_due(order) -> Decimal:
                Decimal("0.00"))
 
 
-def all_paid_back(order) -> bool:
-    """Whether every yuan paid on the order went back (its payments, less the negative
-    ones that are money paid back, add up to nothing)."""
-    return any(p.amount > 0 for p in order.payments) and \
-        sum((Decimal(p.amount) for p in order.payments), Decimal("0")) <= 0
-
-
 def returned_quantity(order, line_id: int) -> int:
     return sum(int(item["quantity"]) for r in order.refunds if r.status == RefundStatus.APPROVED
                for item in r.lines if item.get("line_id") == line_id)

@@ -60,15 +60,29 @@ def can_pay_back(order) -> bool:
     return any(p.amount > 0 for p in order.payments) and owed_back(order) > 0
 
 
-def reopened_payment_status(ctx):
-    """After customer service's override: an order paid back in full and then opened again
-    owes its total again, so it is unpaid (it may be marked paid, or paid, once more)."""
-    order = ctx.order
-    if order.payment_status != PaymentStatus.REFUNDED or order.state == State.CLOSED:
+def settle_payment_status(order) -> None:
+    """The payment status after money went back, or after the order was opened again:
+    refunded once every yuan paid went back and the order costs nothing (closed, or
+    refunded in full); unpaid while an open order has less paid than it costs (opened
+    again after money went back: it may be marked paid, or paid, once more)."""
+    if not any(p.amount > 0 for p in order.payments):
         return
     net = sum((Decimal(p.amount) for p in order.payments), ZERO)
-    if net < money(Decimal(order.total or 0)) - refunds.refunded_amount(order):
+    costs = ZERO if order.state == State.CLOSED else max(
+        money(Decimal(order.total or 0)) - refunds.refunded_amount(order), ZERO)
+    if net <= 0 and costs <= 0:
+        order.payment_status = PaymentStatus.REFUNDED
+    elif order.state != State.CLOSED and net < costs:
         order.payment_status = PaymentStatus.UNPAID
+    elif order.payment_status == PaymentStatus.REFUNDED:
+        order.payment_status = PaymentStatus.PAID
+
+
+def reopened_payment_status(ctx):
+    """After customer service's override out of closed (or of an order paid back)."""
+    if ctx.checked.get("from_state") == State.CLOSED or \
+            ctx.order.payment_status == PaymentStatus.REFUNDED:
+        settle_payment_status(ctx.order)
 
 
 # ---- the workflow's pay_back_by_hand (registered in payments/hooks.py) ------------------
@@ -103,7 +117,6 @@ def record_payback_by_hand(ctx):
     ctx.remark = note
     ctx.event_data["paid_back"] = str(amount)
     ctx.event_data["payback_method"] = method
-    if order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(order):
-        order.payment_status = PaymentStatus.REFUNDED
+    settle_payment_status(order)
     if owed_back(order) <= 0:  # they leave 财务 → 微信支付退款's list needing a person
         online_refunds.settle_when_nothing_owed(order, ctx.actor, note)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import enqueue
-from app.ordering import refunds
 from app.ordering.effects import EFFECTS
 from app.ordering.guards import GUARDS
 from app.ordering.models import Payment
@@ -190,8 +189,7 @@ def record_payback(ctx):
     db.session.flush()
     row.payment_id = payment.id
     ctx.event_data["paid_back"] = str(amount)
-    if ctx.order.payment_status == PaymentStatus.PAID and refunds.all_paid_back(ctx.order):
-        ctx.order.payment_status = PaymentStatus.REFUNDED
+    paybacks.settle_payment_status(ctx.order)
     if paybacks.owed_back(ctx.order) <= 0:  # an earlier refund WeChat could not pay is done
         online_refunds.settle_when_nothing_owed(ctx.order, None, row.out_refund_no)
 

@@ -112,6 +112,14 @@ def take_answer(row: OnlineRefund, answer: dict) -> None:
         return
     row.wechat_refund_id = str(answer.get("refund_id") or "")[:64] or row.wechat_refund_id
     row.sent_at = row.sent_at or utcnow()
+    if row.status == RefundState.SETTLED:
+        # A person gave this money back another way; it stays settled (never recorded as
+        # paid back a second time). WeChat paying it after all means it went back twice.
+        if status == RefundState.SUCCESS:
+            row.error = "WeChat paid this back after it was settled another way: paid twice"
+            log.error("WeChat Pay: refund %s paid by WeChat after it was settled another "
+                      "way: the payer got the money twice", row.out_refund_no)
+        return
     if row.status not in FINAL:
         row.status = status
         if status in FINAL:
