@@ -154,6 +154,17 @@ def _online_refunds(order_id):
                               .order_by(OnlineRefund.id)).all()
 
 
+def _closed_and_not_refunded(world, status):
+    """An order paid with WeChat Pay, closed by customer service, whose automatic refund
+    WeChat ended with `status` (closed, abnormal, failed): the money is still ours."""
+    order = _paid_online(world)
+    workflow.apply(order, "close", world.user(world.cs), reason="缺货")
+    row = _online_refunds(order.id)[0]
+    row.status = status
+    db.session.commit()
+    return db.session.get(Order, order.id), row
+
+
 def test_what_wechat_pay_is_sending_back_is_not_owed_by_hand(world):
     order = _paid_online(world)
     cs = world.user(world.cs)
@@ -171,11 +182,8 @@ def test_money_paid_back_by_hand_is_never_sent_again_through_wechat_pay(world):
     """WeChat refused the closed order's refund; customer service paid it back by bank.
     The order is opened again (it owes its total again, so it is unpaid) and closed again,
     and a refund is approved on it: WeChat Pay sends nothing more."""
-    order = _paid_online(world)
+    order, _row = _closed_and_not_refunded(world, RefundState.FAILED)
     cs = world.user(world.cs)
-    workflow.apply(order, "close", cs, reason="缺货")
-    _online_refunds(order.id)[0].status = RefundState.FAILED
-    db.session.commit()
     workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="工行退回")
     order = db.session.get(Order, order.id)
     assert order.payment_status == PaymentStatus.REFUNDED
@@ -197,12 +205,8 @@ def test_money_paid_back_by_hand_is_never_sent_again_through_wechat_pay(world):
 
 
 def test_a_second_close_sends_back_only_what_is_still_owed(world):
-    order = _paid_online(world)
+    order, _first = _closed_and_not_refunded(world, RefundState.CLOSED)  # may be sent again
     cs = world.user(world.cs)
-    workflow.apply(order, "close", cs, reason="缺货")
-    first = _online_refunds(order.id)[0]
-    first.status = RefundState.CLOSED  # not refunded: may be sent again
-    db.session.commit()
     half = (order.total / 2).quantize(Decimal("0.01"))
     workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs,
                    amount=str(half), note="现金退回一半")
@@ -258,12 +262,8 @@ def test_customer_service_records_a_payback_from_the_order_page(app, world):
 # ---- 财务 → 微信支付退款: refunds WeChat did not pay back, settled another way ------------
 
 def test_recording_the_payback_settles_the_refunds_wechat_did_not_pay(world):
-    order = _paid_online(world)
+    order, row = _closed_and_not_refunded(world, RefundState.ABNORMAL)
     cs = world.user(world.cs)
-    workflow.apply(order, "close", cs, reason="缺货")
-    row = _online_refunds(order.id)[0]
-    row.status = RefundState.ABNORMAL
-    db.session.commit()
     assert [r.id for r in online_refunds.for_finance(cs, needing_a_person=True)] == [row.id]
     workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, amount="1.00",
                    note="先退一元")
@@ -346,12 +346,8 @@ def test_only_customer_service_settles_a_refund(app, world, who):
 
 
 def test_a_late_wechat_success_never_records_money_settled_another_way(world):
-    order = _paid_online(world)
+    order, row = _closed_and_not_refunded(world, RefundState.ABNORMAL)
     cs = world.user(world.cs)
-    workflow.apply(order, "close", cs, reason="缺货")
-    row = _online_refunds(order.id)[0]
-    row.status = RefundState.ABNORMAL
-    db.session.commit()
     workflow.apply(db.session.get(Order, order.id), "pay_back_by_hand", cs, note="工行退回")
     row = db.session.get(OnlineRefund, row.id)
     assert row.status == RefundState.SETTLED

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from app.catalog.pricing import money
 from app.ordering.lines import held_quantity
-from app.ordering.states import RefundStatus
+from app.ordering.states import RefundStatus, State
 
 
 def waiting(order):
@@ -33,12 +33,23 @@ def refundable_amount(order) -> Decimal:
     return max(money(Decimal(order.total or 0)) - refunded_amount(order), Decimal("0.00"))
 
 
-def still_due(order) -> Decimal:
-    """What the customer still has to pay: the total less the approved refunds and less
-    what was paid (net of money paid back)."""
-    paid = sum((Decimal(p.amount) for p in order.payments), Decimal("0"))
-    return max(money(Decimal(order.total or 0)) - refunded_amount(order) - paid,
+def net_paid(order) -> Decimal:
+    """What was paid on the order, less what went back (a payback is a negative payment)."""
+    return sum((Decimal(p.amount) for p in order.payments), Decimal("0"))
+
+
+def cost_to_customer(order, approving: Decimal = Decimal("0")) -> Decimal:
+    """What the order costs its customer now: nothing once closed; otherwise its total
+    less the approved refunds (and less `approving`, a refund being approved now)."""
+    if order.state == State.CLOSED:
+        return Decimal("0.00")
+    return max(money(Decimal(order.total or 0)) - refunded_amount(order) - approving,
                Decimal("0.00"))
+
+
+def still_due(order) -> Decimal:
+    """What the customer still has to pay: what the order costs less what was paid."""
+    return max(money(cost_to_customer(order) - net_paid(order)), Decimal("0.00"))
 
 
 def returned_quantity(order, line_id: int) -> int:

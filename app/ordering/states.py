@@ -100,8 +100,7 @@ PAYMENT_LABELS = {
 
 # How money paid by hand goes back to a customer (payments/paybacks.py); cash is recorded
 # with the cash method, cod.
-PAYBACK_METHOD_LABELS = {Pay.BANK: _l("Bank transfer"), Pay.WECHAT_TRANSFER: _l("WeChat transfer"),
-                         Pay.ALIPAY_TRANSFER: _l("Alipay transfer"), Pay.COD: _l("Cash")}
+PAYBACK_METHOD_LABELS = {**{m: PAYMENT_LABELS[m] for m in Pay.TRANSFER}, Pay.COD: _l("Cash")}
 
 
 class PaymentStatus:

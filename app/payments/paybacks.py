@@ -41,23 +41,19 @@ def _on_its_way_online(order) -> Decimal:
 
 
 def owed_back(order, approving: Decimal = ZERO) -> Decimal:
-    """What the customer paid on this order and must get back: what was paid, less what
-    went back already, less what the order still costs them (nothing once it is closed;
-    its total less the approved refunds otherwise, and less `approving`, a refund being
-    approved now), less what WeChat Pay is sending. Every way money goes back (by hand,
-    WeChat Pay's refunds of an approved refund or of a closed order) is capped by it, so
-    no yuan goes back twice."""
-    paid = sum((Decimal(p.amount) for p in order.payments if p.amount > 0), ZERO)
-    if not paid:
+    """What the customer paid on this order and must get back: what was paid, net of what
+    went back already, less what the order still costs them (refunds.cost_to_customer;
+    `approving`: a refund being approved now), less what WeChat Pay is sending. Every way
+    money goes back (by hand, WeChat Pay's refunds of an approved refund or of a closed
+    order) is capped by it, so no yuan goes back twice."""
+    if not _paid_anything(order):
         return ZERO
-    paid_back = -sum((Decimal(p.amount) for p in order.payments if p.amount < 0), ZERO)
-    keeps = ZERO if order.state == State.CLOSED else max(
-        money(Decimal(order.total or 0)) - refunds.refunded_amount(order) - approving, ZERO)
-    return max(money(paid - paid_back - keeps - _on_its_way_online(order)), ZERO)
+    return max(money(refunds.net_paid(order) - refunds.cost_to_customer(order, approving)
+                     - _on_its_way_online(order)), ZERO)
 
 
 def can_pay_back(order) -> bool:
-    return any(p.amount > 0 for p in order.payments) and owed_back(order) > 0
+    return owed_back(order) > 0
 
 
 def settle_payment_status(order) -> None:
@@ -65,17 +61,19 @@ def settle_payment_status(order) -> None:
     refunded once every yuan paid went back and the order costs nothing (closed, or
     refunded in full); unpaid while an open order has less paid than it costs (opened
     again after money went back: it may be marked paid, or paid, once more)."""
-    if not any(p.amount > 0 for p in order.payments):
+    if not _paid_anything(order):
         return
-    net = sum((Decimal(p.amount) for p in order.payments), ZERO)
-    costs = ZERO if order.state == State.CLOSED else max(
-        money(Decimal(order.total or 0)) - refunds.refunded_amount(order), ZERO)
+    net, costs = refunds.net_paid(order), refunds.cost_to_customer(order)
     if net <= 0 and costs <= 0:
         order.payment_status = PaymentStatus.REFUNDED
     elif order.state != State.CLOSED and net < costs:
         order.payment_status = PaymentStatus.UNPAID
     elif order.payment_status == PaymentStatus.REFUNDED:
         order.payment_status = PaymentStatus.PAID
+
+
+def _paid_anything(order) -> bool:
+    return any(p.amount > 0 for p in order.payments)
 
 
 def reopened_payment_status(ctx):

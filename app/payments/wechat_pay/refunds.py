@@ -102,24 +102,26 @@ def take_answer(row: OnlineRefund, answer: dict) -> None:
     """WeChat's answer about a refund (the refund API, its query, or a notification's
     resource, whose status field is refund_status) onto our row."""
     amount = answer.get("amount") if isinstance(answer.get("amount"), dict) else {}
-    if answer.get("out_refund_no") != row.out_refund_no or amount.get("refund") != row.amount_fen:
-        row.status = RefundState.FAILED
-        row.error = "WeChat's answer does not match this refund"
-        log.error("WeChat Pay: refund %s: answer does not match: %r", row.out_refund_no, answer)
-        return
+    matches = answer.get("out_refund_no") == row.out_refund_no and \
+        amount.get("refund") == row.amount_fen
     status = STATUSES.get(answer.get("status") or answer.get("refund_status"))
-    if status is None:
-        return
-    row.wechat_refund_id = str(answer.get("refund_id") or "")[:64] or row.wechat_refund_id
-    row.sent_at = row.sent_at or utcnow()
     if row.status == RefundState.SETTLED:
         # A person gave this money back another way; it stays settled (never recorded as
         # paid back a second time). WeChat paying it after all means it went back twice.
-        if status == RefundState.SUCCESS:
+        if matches and status == RefundState.SUCCESS:
             row.error = "WeChat paid this back after it was settled another way: paid twice"
             log.error("WeChat Pay: refund %s paid by WeChat after it was settled another "
                       "way: the payer got the money twice", row.out_refund_no)
         return
+    if not matches:
+        row.status = RefundState.FAILED
+        row.error = "WeChat's answer does not match this refund"
+        log.error("WeChat Pay: refund %s: answer does not match: %r", row.out_refund_no, answer)
+        return
+    if status is None:
+        return
+    row.wechat_refund_id = str(answer.get("refund_id") or "")[:64] or row.wechat_refund_id
+    row.sent_at = row.sent_at or utcnow()
     if row.status not in FINAL:
         row.status = status
         if status in FINAL:
@@ -178,8 +180,9 @@ def settle_by_hand(user, online_refund_id, note) -> OnlineRefund:
     Only for money that was not the order's (an automatic refund): the order's own is
     recorded on the order page (payments/paybacks.py), which settles its refunds too, so
     the account shows it."""
-    row = db.session.get(OnlineRefund, ids.parse_id(online_refund_id), with_for_update=True,
-                         populate_existing=True)
+    refund_id = ids.parse_id(online_refund_id)
+    row = db.session.get(OnlineRefund, refund_id, with_for_update=True,
+                         populate_existing=True) if refund_id is not None else None
     if row is None or not scope.can_see(user, row.order):
         raise NotFound(_l("The page you asked for does not exist."))
     if row.status not in RefundState.NEEDS_A_PERSON:
