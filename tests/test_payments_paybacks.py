@@ -355,6 +355,8 @@ def test_a_late_wechat_success_never_records_money_settled_another_way(world):
                                      "amount": {"refund": row.amount_fen}})
     db.session.commit()
     assert row.status == RefundState.SETTLED and "paid twice" in row.error
+    online_refunds.take_answer(row, {"out_refund_no": "other", "status": "CLOSED"})
+    assert row.status == RefundState.SETTLED  # a mismatched answer does not reopen it
     assert online_refunds.record_paid_back(row.id) is False
     order = db.session.get(Order, order.id)
     assert sorted(p.amount for p in order.payments) == [-order.total, order.total]
